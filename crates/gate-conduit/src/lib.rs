@@ -1,0 +1,1 @@
+//! Small Phabricator/Phorge Conduit API client.

@@ -1,0 +1,34 @@
+//! Core of Notifications Center: the notification every sink receives, the
+//! [`Source`] and [`Sink`] traits that plugins implement, and the registry that
+//! links plugins into a binary.
+//!
+//! Plugin authors depend on this crate only: registration goes through
+//! [`register_source!`] and [`register_sink!`], which wrap `inventory` so that
+//! plugins never name it themselves.
+
+mod action;
+mod config_error;
+mod mapping;
+mod notification;
+mod registry;
+mod request;
+mod secret;
+pub mod signature;
+mod sink;
+mod source;
+
+pub use action::{Action, ActionError, ActionStatus, ActionsReport};
+pub use config_error::ConfigError;
+pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
+pub use notification::{routing_segment, Envelope, Notification};
+pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
+pub use request::{Rejection, Request};
+pub use secret::{Secret, SecretError};
+pub use sink::{BuiltSink, Sink, SinkFactory};
+pub use source::{Door, DynSource, OpenDoor, Received, Source};
+
+/// Items used by the registration macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+}

@@ -1,0 +1,119 @@
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The message every sink receives. The seven keys are a contract with
+/// consumers (chat bots, dashboards), so they are always present.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notification {
+    pub service: String,
+    pub project: String,
+    pub group: String,
+    /// The source payload, kept as the exact JSON text received: re-serialising
+    /// it would cost time and could reorder or reformat what consumers parse.
+    #[serde(rename = "rawContent")]
+    pub raw_content: Box<RawValue>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: String,
+    pub link: String,
+}
+
+impl Notification {
+    /// `<project>.<group>.<service>.<type>`, lower-cased, each segment
+    /// sanitised so that a value cannot add or widen routing segments.
+    pub fn routing_key(&self) -> String {
+        [&self.project, &self.group, &self.service, &self.kind]
+            .iter()
+            .map(|segment| routing_segment(segment))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+/// One lower-cased routing-key segment: `.`, `*`, `#` and whitespace become
+/// `_` because they are the AMQP topic syntax; an empty value becomes `_` so
+/// that the key always has its four segments.
+pub fn routing_segment(value: &str) -> String {
+    if value.is_empty() {
+        return "_".to_owned();
+    }
+    value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            '.' | '*' | '#' => '_',
+            c if c.is_whitespace() || c.is_control() => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// A notification with what sinks need to know about the request that made
+/// it. Owned and serialisable so that it can be stored and delivered later.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Delivery id: the source's own (e.g. `X-GitHub-Delivery`) or a body hash.
+    pub delivery: String,
+    /// Registered source kind, e.g. `GitHub`.
+    pub source: String,
+    pub door: String,
+    /// The source's event name, e.g. `push`.
+    pub event: String,
+    /// Unix seconds when the gate received the request.
+    pub received_at: u64,
+    pub notification: Notification,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(project: &str, group: &str, kind: &str) -> Notification {
+        Notification {
+            service: "GitHub".into(),
+            project: project.into(),
+            group: group.into(),
+            raw_content: RawValue::from_string("{}".into()).expect("valid json"),
+            kind: kind.into(),
+            text: String::new(),
+            link: String::new(),
+        }
+    }
+
+    #[test]
+    fn routing_key_is_lower_case_and_four_segments() {
+        let n = sample("Acme", "CI", "push");
+        assert_eq!(n.routing_key(), "acme.ci.github.push");
+    }
+
+    #[test]
+    fn topic_syntax_inside_a_value_cannot_break_routing() {
+        let n = sample("a.b", "*", "completed.#");
+        assert_eq!(n.routing_key(), "a_b._.github.completed__");
+        assert_eq!(n.routing_key().split('.').count(), 4);
+    }
+
+    #[test]
+    fn empty_segment_keeps_its_place() {
+        assert_eq!(sample("", "g", "t").routing_key(), "_.g.github.t");
+    }
+
+    #[test]
+    fn serialises_the_seven_keys() {
+        let value = serde_json::to_value(sample("p", "g", "push")).expect("serialise");
+        let mut keys: Vec<_> = value.as_object().expect("object").keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "group",
+                "link",
+                "project",
+                "rawContent",
+                "service",
+                "text",
+                "type"
+            ]
+        );
+    }
+}

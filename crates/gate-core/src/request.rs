@@ -1,0 +1,153 @@
+use std::net::IpAddr;
+
+use http::{HeaderMap, StatusCode};
+
+/// What a source sees of an HTTP request: everything it needs to decide,
+/// nothing that ties it to a server, so sources are testable without a network.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub headers: &'a HeaderMap,
+    /// The raw body, exactly as received (signatures are over these bytes).
+    pub body: &'a [u8],
+    /// The query string without `?`, if any.
+    pub query: Option<&'a str>,
+    /// The TCP peer, for IP allow-lists.
+    pub peer: Option<IpAddr>,
+}
+
+impl<'a> Request<'a> {
+    /// A header as text; `None` when missing or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The media type of `Content-Type` without parameters, lower-cased.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query?;
+        query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key == name).then(|| percent_decode(value))
+        })
+    }
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Why a source refused a request. Each variant maps to one HTTP status, so
+/// every refusal becomes a clear answer, never a panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("unsupported content type {0:?}")]
+    UnsupportedMediaType(String),
+    #[error("missing signature: expected header {0}")]
+    MissingSignature(&'static str),
+    #[error("signature does not match")]
+    BadSignature,
+    #[error("missing credentials: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+}
+
+impl Rejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::MissingHeader(_) | Rejection::Malformed(_) => StatusCode::BAD_REQUEST,
+            Rejection::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Rejection::MissingSignature(_) | Rejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Rejection::BadSignature | Rejection::Forbidden(_) => StatusCode::FORBIDDEN,
+            Rejection::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// A short machine-readable name, used in reports and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::MissingHeader(_) => "missing_header",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::UnsupportedMediaType(_) => "unsupported_media_type",
+            Rejection::MissingSignature(_) => "missing_signature",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::Unauthorized(_) => "unauthorized",
+            Rejection::Forbidden(_) => "forbidden",
+            Rejection::Unprocessable(_) => "unprocessable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_decoded() {
+        let headers = HeaderMap::new();
+        let request = Request {
+            headers: &headers,
+            body: b"",
+            query: Some("a=1&token=x%2By+z&bad=%zz&end=%4"),
+            peer: None,
+        };
+        assert_eq!(request.query_param("token").as_deref(), Some("x+y z"));
+        assert_eq!(request.query_param("bad").as_deref(), Some("%zz"));
+        assert_eq!(request.query_param("end").as_deref(), Some("%4"));
+        assert_eq!(request.query_param("missing"), None);
+    }
+
+    #[test]
+    fn media_type_drops_parameters() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "content-type",
+            "Application/JSON; charset=utf-8".parse().expect("header"),
+        );
+        let request = Request {
+            headers: &headers,
+            body: b"",
+            query: None,
+            peer: None,
+        };
+        assert_eq!(request.media_type().as_deref(), Some("application/json"));
+    }
+}

@@ -1,0 +1,124 @@
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A credential from the configuration. It can be written inline or by
+/// reference (`env:NAME`, `file:PATH`); references are resolved when the
+/// configuration is loaded so that a missing secret fails at start, not at the
+/// first request. It never prints: `Debug` and `Serialize` show only that it
+/// is set, which keeps it out of logs and `/config`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+    #[error("cannot read secret file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("secret is empty")]
+    Empty,
+    #[error("unsupported secret reference {0:?} (use env:NAME, file:PATH or an inline value)")]
+    UnsupportedScheme(String),
+}
+
+impl Secret {
+    /// Resolve a configured value: `env:NAME`, `file:PATH` (one trailing
+    /// newline removed, as editors add one), or the literal value.
+    pub fn resolve(spec: &str) -> Result<Self, SecretError> {
+        let value = if let Some(name) = spec.strip_prefix("env:") {
+            std::env::var(name).map_err(|_| SecretError::MissingEnv(name.to_owned()))?
+        } else if let Some(path) = spec.strip_prefix("file:") {
+            let text = std::fs::read_to_string(path).map_err(|e| SecretError::File {
+                path: path.to_owned(),
+                reason: e.kind().to_string(),
+            })?;
+            text.strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&text)
+                .to_owned()
+        } else if spec.starts_with("vault:") {
+            return Err(SecretError::UnsupportedScheme("vault:".into()));
+        } else {
+            spec.to_owned()
+        };
+        if value.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(Self(value.into_bytes()))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Constant-time comparison with a presented token.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        crate::signature::constant_time_eq(&self.0, presented)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(set)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("set")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spec = String::deserialize(deserializer)?;
+        Secret::resolve(&spec).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serialise an optional secret as `"set"` or `"unset"` (use with
+/// `#[serde(serialize_with = "gate_core::Secret::serialize_optional")]`).
+impl Secret {
+    pub fn serialize_optional<S: Serializer>(
+        secret: &Option<Secret>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(if secret.is_some() { "set" } else { "unset" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_shows_its_value() {
+        let secret = Secret::resolve("hunter2").expect("inline");
+        assert_eq!(format!("{secret:?}"), "Secret(set)");
+        assert_eq!(serde_json::to_string(&secret).expect("json"), "\"set\"");
+    }
+
+    #[test]
+    fn resolves_files_without_trailing_newline() {
+        let dir = std::env::temp_dir().join(format!("gate-secret-{}", std::process::id()));
+        std::fs::write(&dir, "s3cret\n").expect("write");
+        let secret = Secret::resolve(&format!("file:{}", dir.display())).expect("file");
+        std::fs::remove_file(&dir).ok();
+        assert_eq!(secret.expose(), b"s3cret");
+    }
+
+    #[test]
+    fn missing_references_are_errors_naming_the_reference_not_the_value() {
+        let err = Secret::resolve("env:GATE_TEST_SURELY_UNSET_VARIABLE").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable GATE_TEST_SURELY_UNSET_VARIABLE is not set"
+        );
+        assert!(matches!(
+            Secret::resolve("file:/nonexistent/x"),
+            Err(SecretError::File { .. })
+        ));
+        assert_eq!(Secret::resolve(""), Err(SecretError::Empty));
+    }
+}

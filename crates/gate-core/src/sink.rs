@@ -1,0 +1,55 @@
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{Action, Envelope};
+
+/// A destination for notifications (RabbitMQ, a file, an HTTP endpoint).
+#[async_trait]
+pub trait Sink: Send + Sync + 'static {
+    /// Deliver one notification and say what happened. A sink never panics
+    /// and never hides a failure: a failed action carries its reason.
+    async fn deliver(&self, envelope: &Envelope) -> Action;
+
+    /// Whether the sink can deliver now (`/ready`); the error says why not.
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Flush and release resources before exit.
+    async fn close(&self) {}
+}
+
+/// Builds a [`Sink`] from its configuration table. Implement it, then call
+/// [`register_sink!`](crate::register_sink). `build` runs inside the Tokio
+/// runtime, so a sink may spawn its background tasks there.
+pub trait SinkFactory: 'static {
+    /// The `kind` value in `[sinks.<name>]`.
+    const KIND: &'static str;
+    /// Serialised for `/config`, so secrets must be [`Secret`](crate::Secret)s.
+    type Config: DeserializeOwned + Serialize;
+
+    fn build(name: &str, config: Self::Config) -> Result<Arc<dyn Sink>, String>;
+}
+
+/// A configured sink instance.
+#[derive(Clone)]
+pub struct BuiltSink {
+    pub name: String,
+    pub kind: &'static str,
+    /// The settings as JSON with every secret shown as `"set"`.
+    pub described: serde_json::Value,
+    pub sink: Arc<dyn Sink>,
+}
+
+impl fmt::Debug for BuiltSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuiltSink")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("described", &self.described)
+            .finish_non_exhaustive()
+    }
+}

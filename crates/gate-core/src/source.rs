@@ -1,0 +1,159 @@
+use std::any::Any;
+use std::fmt;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{ConfigError, GroupMapping, MappingConfig, Notification, Rejection, Request};
+
+/// One configured door as a source sees it while handling a request.
+#[derive(Debug)]
+pub struct Door<'a, D> {
+    pub name: &'a str,
+    pub mapping: &'a GroupMapping,
+    pub settings: &'a D,
+}
+
+/// What a source made of an accepted request.
+#[derive(Debug)]
+pub struct Received {
+    /// The sender's delivery id, when it sends one (e.g. `X-GitHub-Delivery`);
+    /// otherwise the gate uses a hash of the body.
+    pub delivery: Option<String>,
+    /// The event name, e.g. `push`; used in logs, headers and metrics.
+    pub event: String,
+    /// Zero (filtered out), one or more notifications.
+    pub notifications: Vec<Notification>,
+}
+
+/// A provider of webhooks (GitHub, Docker Hub...). A source is a pure
+/// function of the request and the door's settings: it checks that the
+/// request is genuine and turns it into notifications, or rejects it.
+/// Implement it, then call [`register_source!`](crate::register_source).
+pub trait Source: Default + Send + Sync + 'static {
+    /// The name in URLs (`/gate/<KIND>/<door>`) and in the configuration;
+    /// case-sensitive.
+    const KIND: &'static str;
+    /// The group when a door's rules say nothing.
+    const DEFAULT_GROUP: &'static str = "default";
+    /// The door settings as written in the configuration, beside the common
+    /// keys (`sinks`, `default_group`, `admin_group`, `groups`). Serialised
+    /// for `/config`, so secrets must be [`Secret`](crate::Secret)s.
+    type DoorConfig: DeserializeOwned + Serialize;
+    /// The door as prepared for requests (often the same as `DoorConfig`).
+    type Door: Send + Sync + 'static;
+
+    /// Validate a door's settings; the error message names what is wrong.
+    fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, String>;
+
+    fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, Self::Door>,
+    ) -> Result<Received, Rejection>;
+}
+
+/// A door ready for requests, whatever its source.
+pub struct OpenDoor {
+    pub name: String,
+    pub mapping: GroupMapping,
+    /// The door settings as JSON with every secret shown as `"set"`.
+    pub described: serde_json::Value,
+    state: Box<dyn Any + Send + Sync>,
+}
+
+impl fmt::Debug for OpenDoor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenDoor")
+            .field("name", &self.name)
+            .field("described", &self.described)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`Source`] with its types erased, as the registry holds it.
+pub trait DynSource: Send + Sync {
+    fn kind(&self) -> &'static str;
+    /// Build a door from its configuration table (common keys included,
+    /// `sinks` excluded). `location` prefixes error messages.
+    fn open_door(
+        &self,
+        name: &str,
+        table: toml::Table,
+        location: &str,
+    ) -> Result<OpenDoor, ConfigError>;
+    fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
+}
+
+pub(crate) struct Erased<S>(pub(crate) S);
+
+const MAPPING_KEYS: [&str; 3] = ["default_group", "admin_group", "groups"];
+
+impl<S: Source> DynSource for Erased<S> {
+    fn kind(&self) -> &'static str {
+        S::KIND
+    }
+
+    fn open_door(
+        &self,
+        name: &str,
+        mut table: toml::Table,
+        location: &str,
+    ) -> Result<OpenDoor, ConfigError> {
+        let mut mapping_table = toml::Table::new();
+        for key in MAPPING_KEYS {
+            if let Some(value) = table.remove(key) {
+                mapping_table.insert(key.to_owned(), value);
+            }
+        }
+        let mapping_config: MappingConfig = toml::Value::Table(mapping_table)
+            .try_into()
+            .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
+        let mapping = GroupMapping::compile(&mapping_config, S::DEFAULT_GROUP, location)?;
+        let config: S::DoorConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
+        let mut described = serde_json::to_value(&config)
+            .map_err(|e| ConfigError::new(location, format!("cannot describe door: {e}")))?;
+        if let (Some(object), Ok(serde_json::Value::Object(rules))) = (
+            described.as_object_mut(),
+            serde_json::to_value(&mapping_config),
+        ) {
+            object.extend(rules);
+        }
+        let door = self
+            .0
+            .open_door(name, config)
+            .map_err(|message| ConfigError::new(location, message))?;
+        Ok(OpenDoor {
+            name: name.to_owned(),
+            mapping,
+            described,
+            state: Box::new(door),
+        })
+    }
+
+    fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
+        let settings = door.state.downcast_ref::<S::Door>().ok_or_else(|| {
+            Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
+        })?;
+        self.0.receive(
+            request,
+            &Door {
+                name: &door.name,
+                mapping: &door.mapping,
+                settings,
+            },
+        )
+    }
+}
+
+/// toml's messages are multi-line with a source excerpt; keep the first line
+/// so that errors stay one line in logs and in `config check`.
+pub(crate) fn clean_toml_error(error: &toml::de::Error) -> String {
+    error
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid value")
+        .to_owned()
+}

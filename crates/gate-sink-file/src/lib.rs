@@ -1,0 +1,1 @@
+//! Local JSON-lines file/log sink.

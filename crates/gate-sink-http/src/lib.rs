@@ -1,0 +1,1 @@
+//! Generic signed HTTP forward sink.

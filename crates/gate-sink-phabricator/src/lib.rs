@@ -1,0 +1,1 @@
+//! Phabricator sink: Diffusion look-soon on GitHub pushes.

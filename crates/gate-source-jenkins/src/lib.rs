@@ -1,0 +1,1 @@
+//! Jenkins Notification plugin source.

@@ -1,0 +1,1 @@
+//! Native JSON notification source.

@@ -1,0 +1,1 @@
+//! Phabricator/Phorge source (Herald webhooks and feed.http-hooks).

@@ -133,8 +133,8 @@ impl Registry {
     /// kind registered twice, which would otherwise make routing ambiguous.
     pub fn from_inventory() -> Result<Self, RegistryError> {
         Self::from_registrations(
-            inventory::iter::<SourceRegistration>.into_iter(),
-            inventory::iter::<SinkRegistration>.into_iter(),
+            inventory::iter::<SourceRegistration>,
+            inventory::iter::<SinkRegistration>,
         )
     }
 

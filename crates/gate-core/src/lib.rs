@@ -18,6 +18,7 @@ mod sink;
 mod source;
 
 pub use action::{Action, ActionError, ActionStatus, ActionsReport};
+pub use async_trait::async_trait;
 pub use config_error::ConfigError;
 pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
 pub use notification::{routing_segment, Envelope, Notification};

@@ -1,6 +1,7 @@
 use std::any::Any;
 use std::fmt;
 
+use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{ConfigError, GroupMapping, MappingConfig, Notification, Rejection, Request};
@@ -25,10 +26,14 @@ pub struct Received {
     pub notifications: Vec<Notification>,
 }
 
-/// A provider of webhooks (GitHub, Docker Hub...). A source is a pure
-/// function of the request and the door's settings: it checks that the
-/// request is genuine and turns it into notifications, or rejects it.
-/// Implement it, then call [`register_source!`](crate::register_source).
+/// A provider of webhooks (GitHub, Docker Hub...). A source is a function of
+/// the request and the door's settings: it checks that the request is genuine
+/// and turns it into notifications, or rejects it. It is async only so that a
+/// source can enrich an event from its provider's API (Phabricator resolves
+/// projects through Conduit); most sources never await.
+/// Implement it with `#[gate_core::async_trait]`, then call
+/// [`register_source!`](crate::register_source).
+#[async_trait]
 pub trait Source: Default + Send + Sync + 'static {
     /// The name in URLs (`/gate/<KIND>/<door>`) and in the configuration;
     /// case-sensitive.
@@ -45,7 +50,7 @@ pub trait Source: Default + Send + Sync + 'static {
     /// Validate a door's settings; the error message names what is wrong.
     fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, String>;
 
-    fn receive(
+    async fn receive(
         &self,
         request: &Request<'_>,
         door: &Door<'_, Self::Door>,
@@ -71,6 +76,7 @@ impl fmt::Debug for OpenDoor {
 }
 
 /// A [`Source`] with its types erased, as the registry holds it.
+#[async_trait]
 pub trait DynSource: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Build a door from its configuration table (common keys included,
@@ -81,13 +87,14 @@ pub trait DynSource: Send + Sync {
         table: toml::Table,
         location: &str,
     ) -> Result<OpenDoor, ConfigError>;
-    fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
+    async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
 }
 
 pub(crate) struct Erased<S>(pub(crate) S);
 
 const MAPPING_KEYS: [&str; 3] = ["default_group", "admin_group", "groups"];
 
+#[async_trait]
 impl<S: Source> DynSource for Erased<S> {
     fn kind(&self) -> &'static str {
         S::KIND
@@ -132,18 +139,20 @@ impl<S: Source> DynSource for Erased<S> {
         })
     }
 
-    fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
+    async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
         let settings = door.state.downcast_ref::<S::Door>().ok_or_else(|| {
             Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
         })?;
-        self.0.receive(
-            request,
-            &Door {
-                name: &door.name,
-                mapping: &door.mapping,
-                settings,
-            },
-        )
+        self.0
+            .receive(
+                request,
+                &Door {
+                    name: &door.name,
+                    mapping: &door.mapping,
+                    settings,
+                },
+            )
+            .await
     }
 }
 

@@ -11,6 +11,7 @@ use gate_core::{
 #[derive(Default)]
 struct Echo;
 
+#[gate_core::async_trait]
 impl Source for Echo {
     const KIND: &'static str = "Echo";
     type DoorConfig = EchoDoor;
@@ -23,7 +24,7 @@ impl Source for Echo {
         Ok(config)
     }
 
-    fn receive(
+    async fn receive(
         &self,
         request: &Request<'_>,
         door: &gate_core::Door<'_, EchoDoor>,
@@ -121,8 +122,8 @@ fn duplicates_and_empty_sets_are_refused() {
     assert_eq!(err, RegistryError::NoSink);
 }
 
-#[test]
-fn doors_are_validated_and_described_without_secrets() {
+#[tokio::test]
+async fn doors_are_validated_and_described_without_secrets() {
     let source = gate_core::erase(Echo);
     let table: toml::Table = toml::from_str(
         "token = \"hunter2\"\ndefault_group = \"ops\"\n[[groups]]\ngroup = \"loud\"\nkeywords = [\"alarm\"]",
@@ -143,7 +144,7 @@ fn doors_are_validated_and_described_without_secrets() {
         query: None,
         peer: None,
     };
-    let received = source.receive(&request, &door).expect("accepted");
+    let received = source.receive(&request, &door).await.expect("accepted");
     assert_eq!(received.notifications[0].group, "loud");
     assert_eq!(received.notifications[0].project, "acme");
 
@@ -154,6 +155,7 @@ fn doors_are_validated_and_described_without_secrets() {
     assert_eq!(
         source
             .receive(&request, &door)
+            .await
             .expect("accepted")
             .notifications[0]
             .group,
@@ -166,7 +168,7 @@ fn doors_are_validated_and_described_without_secrets() {
         ..request
     };
     assert_eq!(
-        source.receive(&unsigned, &door).unwrap_err(),
+        source.receive(&unsigned, &door).await.unwrap_err(),
         Rejection::BadSignature
     );
 

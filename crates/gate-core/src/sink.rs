@@ -8,7 +8,7 @@ use crate::{Action, Envelope};
 
 /// A destination for notifications (RabbitMQ, a file, an HTTP endpoint).
 #[async_trait]
-pub trait Sink: Send + Sync + 'static {
+pub trait Sink: Send + Sync + fmt::Debug + 'static {
     /// Deliver one notification and say what happened. A sink never panics
     /// and never hides a failure: a failed action carries its reason.
     async fn deliver(&self, envelope: &Envelope) -> Action;

@@ -65,6 +65,7 @@ struct EchoDoor {
     token: Option<gate_core::Secret>,
 }
 
+#[derive(Debug)]
 struct Nowhere;
 
 #[async_trait]

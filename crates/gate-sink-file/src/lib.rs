@@ -1,1 +1,231 @@
-//! Local JSON-lines file/log sink.
+//! Local sink that needs no broker: appends each notification as one JSON
+//! line to a file (fsynced, so a 200 means it is on disk) and/or logs it.
+//! It is what the default configuration uses, so the gateway can be tried
+//! anywhere.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use gate_core::{Action, Envelope, Sink, SinkFactory};
+use serde::{Deserialize, Serialize};
+
+const KIND: &str = "file";
+
+/// `[sinks.<name>]` with `kind = "file"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// JSON-lines file, created with its folder if missing; no file when
+    /// absent (log only).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// fsync after each line, so that an accepted event survives a crash.
+    #[serde(default = "yes")]
+    pub fsync: bool,
+    /// Also log each notification (routing key and text) at info level.
+    #[serde(default = "yes")]
+    pub log: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One line of the file: the envelope's metadata beside the notification.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    delivery: &'a str,
+    source: &'a str,
+    door: &'a str,
+    event: &'a str,
+    received_at: u64,
+    #[serde(rename = "routingKey")]
+    routing_key: &'a str,
+    notification: &'a gate_core::Notification,
+}
+
+/// Registered as sink kind `file`.
+#[derive(Debug)]
+pub struct FileSinkFactory;
+
+impl SinkFactory for FileSinkFactory {
+    const KIND: &'static str = KIND;
+    type Config = FileConfig;
+
+    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
+        if config.path.is_none() && !config.log {
+            return Err("a file sink needs a path or log = true".into());
+        }
+        let file = match &config.path {
+            Some(path) => {
+                Some(open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?)
+            }
+            None => None,
+        };
+        Ok(Arc::new(FileSink {
+            target: config
+                .path
+                .as_ref()
+                .map_or_else(|| "log".to_owned(), |p| p.display().to_string()),
+            file: file.map(|f| Arc::new(Mutex::new(f))),
+            fsync: config.fsync,
+            log: config.log,
+        }))
+    }
+}
+
+fn open(path: &PathBuf) -> std::io::Result<File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// Appends notifications to a JSON-lines file.
+#[derive(Debug)]
+pub struct FileSink {
+    target: String,
+    file: Option<Arc<Mutex<File>>>,
+    fsync: bool,
+    log: bool,
+}
+
+#[gate_core::async_trait]
+impl Sink for FileSink {
+    async fn deliver(&self, envelope: &Envelope) -> Action {
+        let routing_key = envelope.notification.routing_key();
+        if self.log {
+            tracing::info!(
+                delivery = %envelope.delivery,
+                routing_key = %routing_key,
+                link = %envelope.notification.link,
+                "{}",
+                envelope.notification.text
+            );
+        }
+        let Some(file) = &self.file else {
+            return Action::delivered(KIND, &self.target, Some(routing_key));
+        };
+        let line = Line {
+            delivery: &envelope.delivery,
+            source: &envelope.source,
+            door: &envelope.door,
+            event: &envelope.event,
+            received_at: envelope.received_at,
+            routing_key: &routing_key,
+            notification: &envelope.notification,
+        };
+        let mut bytes = match serde_json::to_vec(&line) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Action::failed(
+                    KIND,
+                    &self.target,
+                    Some(routing_key),
+                    "encode",
+                    e.to_string(),
+                )
+            }
+        };
+        bytes.push(b'\n');
+        let file = Arc::clone(file);
+        let fsync = self.fsync;
+        // File I/O and fsync block: keep them off the async workers.
+        let written = tokio::task::spawn_blocking(move || {
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            file.write_all(&bytes)?;
+            if fsync {
+                file.sync_data()?;
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Action::delivered(KIND, &self.target, Some(routing_key)),
+            Ok(Err(e)) => {
+                Action::failed(KIND, &self.target, Some(routing_key), "io", e.to_string())
+            }
+            Err(e) => Action::failed(KIND, &self.target, Some(routing_key), "io", e.to_string()),
+        }
+    }
+}
+
+gate_core::register_sink!(FileSinkFactory);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn envelope(delivery: &str) -> Envelope {
+        Envelope {
+            delivery: delivery.into(),
+            source: "GitHub".into(),
+            door: "acme".into(),
+            event: "push".into(),
+            received_at: 1_700_000_000,
+            notification: gate_core::Notification {
+                service: "GitHub".into(),
+                project: "acme".into(),
+                group: "ci".into(),
+                raw_content: RawValue::from_string("{\"a\":1}".into()).expect("json"),
+                kind: "push".into(),
+                text: "octocat pushed".into(),
+                link: "https://example.org".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn appends_one_json_line_per_notification() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nested/out.jsonl");
+        let config: FileConfig = toml::from_str(&format!(
+            "path = {:?}\nlog = false",
+            path.display().to_string()
+        ))
+        .expect("config");
+        let sink = FileSinkFactory::build("local", config).expect("builds");
+        for id in ["d1", "d2"] {
+            let action = sink.deliver(&envelope(id)).await;
+            assert_eq!(action.status, gate_core::ActionStatus::Delivered);
+            assert_eq!(action.routing_key.as_deref(), Some("acme.ci.github.push"));
+        }
+        let text = std::fs::read_to_string(&path).expect("file written");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is json"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1]["delivery"], "d2");
+        assert_eq!(lines[0]["notification"]["rawContent"]["a"], 1);
+        assert_eq!(lines[0]["notification"]["text"], "octocat pushed");
+    }
+
+    #[test]
+    fn needs_somewhere_to_write() {
+        let config = FileConfig {
+            path: None,
+            fsync: true,
+            log: false,
+        };
+        assert_eq!(
+            FileSinkFactory::build("x", config).unwrap_err(),
+            "a file sink needs a path or log = true"
+        );
+    }
+
+    #[test]
+    fn unwritable_path_is_a_config_error() {
+        let config = FileConfig {
+            path: Some("/proc/definitely/not/here.jsonl".into()),
+            fsync: true,
+            log: false,
+        };
+        assert!(FileSinkFactory::build("x", config)
+            .unwrap_err()
+            .starts_with("cannot open /proc/definitely"));
+    }
+}

@@ -1,1 +1,87 @@
 //! Docker Hub webhooks source.
+//!
+//! Docker Hub posts a JSON document when an image is pushed. It cannot sign
+//! it, so each door carries an unguessable token (and optionally an IP
+//! allow-list). The `callback_url` it sends is never called.
+
+mod config;
+mod content;
+mod network;
+mod payload;
+mod text;
+mod token;
+
+use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use serde_json::value::RawValue;
+
+pub use config::{DockerHubDoor, DoorConfig, DoorError};
+pub use network::{AllowList, ClientError};
+pub use token::{MIN_TOKEN_CHARS, TOKEN_HEADER};
+
+/// The `DockerHub` source.
+#[derive(Debug, Default)]
+pub struct DockerHub;
+
+#[gate_core::async_trait]
+impl Source for DockerHub {
+    const KIND: &'static str = "DockerHub";
+    const DEFAULT_GROUP: &'static str = "docker";
+    type DoorConfig = DoorConfig;
+    type Door = DockerHubDoor;
+
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<DockerHubDoor, String> {
+        config.open().map_err(|e| e.to_string())
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, DockerHubDoor>,
+    ) -> Result<Received, Rejection> {
+        // Who and what before parsing anything: strangers learn nothing.
+        if let Some(allow) = &door.settings.allow {
+            let forwarded = request
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .map(|value| value.to_str().unwrap_or("\u{fffd}"));
+            allow
+                .admit(request.peer, forwarded)
+                .map_err(|e| Rejection::Forbidden(e.to_string()))?;
+        }
+        token::check(request, &door.settings.token)?;
+        content::require_json(request)?;
+        let body = std::str::from_utf8(request.body)
+            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
+        let push = payload::parse(body)
+            .map_err(|e| Rejection::Malformed(format!("invalid Docker Hub push payload: {e}")))?;
+        let text = text::push_text(&push);
+        let repositories = [push.repository.repo_name.as_ref()];
+        let group = door
+            .mapping
+            .group_for(&Subject {
+                repositories: &repositories,
+                text: &text,
+                administrative: false,
+            })
+            .to_owned();
+        let link = push.repository.repo_url.as_deref().unwrap_or("").to_owned();
+        let raw_content = RawValue::from_string(body.to_owned())
+            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
+        Ok(Received {
+            delivery: None,
+            event: "push".into(),
+            notifications: vec![Notification {
+                service: Self::KIND.into(),
+                project: door.name.to_owned(),
+                group,
+                raw_content,
+                kind: "push".into(),
+                text,
+                link,
+            }],
+        })
+    }
+}
+
+gate_core::register_source!(DockerHub);

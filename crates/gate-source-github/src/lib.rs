@@ -1,1 +1,88 @@
-//! GitHub webhooks source.
+//! GitHub webhooks source: checks the signature, then turns each delivery
+//! into one notification with a readable text and the best link.
+
+mod body;
+mod config;
+mod events;
+mod facts;
+mod signature;
+mod template;
+mod text;
+
+use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use serde_json::value::RawValue;
+
+pub use config::{DoorConfig, DoorError, GitHubDoor};
+pub use template::TemplateError;
+
+const EVENT_HEADER: &str = "X-GitHub-Event";
+const DELIVERY_HEADER: &str = "X-GitHub-Delivery";
+
+/// The `GitHub` source (`/gate/GitHub/<door>`).
+#[derive(Debug, Default)]
+pub struct GitHub;
+
+#[gate_core::async_trait]
+impl Source for GitHub {
+    const KIND: &'static str = "GitHub";
+    const DEFAULT_GROUP: &'static str = "default";
+    type DoorConfig = DoorConfig;
+    type Door = GitHubDoor;
+
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GitHubDoor, String> {
+        GitHubDoor::open(config).map_err(|e| e.to_string())
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, GitHubDoor>,
+    ) -> Result<Received, Rejection> {
+        let event = required_header(request, EVENT_HEADER)?;
+        let delivery = required_header(request, DELIVERY_HEADER)?;
+        let format = body::Format::of(request)?;
+        signature::check(request, door.settings)?;
+        let payload = format.payload(request.body)?;
+        let raw = RawValue::from_string(payload)
+            .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
+        let rendered = events::render(event, raw.get())
+            .map_err(|e| Rejection::Malformed(format!("unexpected {event} payload: {e}")))?;
+        let text = match door.settings.template_for(event) {
+            Some(template) => template.render(&rendered.facts),
+            None => rendered.text,
+        };
+        let repositories: Vec<&str> = rendered.repository.as_deref().into_iter().collect();
+        let group = door
+            .mapping
+            .group_for(&Subject {
+                repositories: &repositories,
+                text: &text,
+                administrative: events::is_administrative(event),
+            })
+            .to_owned();
+        Ok(Received {
+            delivery: Some(delivery.to_owned()),
+            event: event.to_owned(),
+            notifications: vec![Notification {
+                service: Self::KIND.to_owned(),
+                project: door.name.to_owned(),
+                group,
+                raw_content: raw,
+                kind: event.to_owned(),
+                text,
+                link: rendered.link,
+            }],
+        })
+    }
+}
+
+/// A header that must be present and not blank.
+fn required_header<'a>(request: &Request<'a>, name: &'static str) -> Result<&'a str, Rejection> {
+    request
+        .header(name)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .ok_or(Rejection::MissingHeader(name))
+}
+
+gate_core::register_source!(GitHub);

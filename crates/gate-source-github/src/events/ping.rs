@@ -1,0 +1,75 @@
+//! `ping`: sent once when a webhook is created (or on "Redeliver").
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::{login, Rendered, Repo, User};
+use crate::text::web_root;
+
+#[derive(Debug, Deserialize)]
+struct Ping<'a> {
+    #[serde(default)]
+    hook_id: Option<u64>,
+    #[serde(borrow, default)]
+    hook: Option<Hook<'a>>,
+    #[serde(borrow, default)]
+    repository: Option<Repo<'a>>,
+    #[serde(borrow, default)]
+    organization: Option<Org<'a>>,
+    #[serde(borrow, default)]
+    sender: Option<User<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Hook<'a> {
+    #[serde(default)]
+    id: Option<u64>,
+    #[serde(borrow, default)]
+    events: Vec<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Org<'a> {
+    #[serde(borrow)]
+    pub login: Cow<'a, str>,
+}
+
+pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
+    let ping: Ping<'_> = serde_json::from_str(json)?;
+    let sender = login(&ping.sender);
+    let id = ping.hook_id.or(ping.hook.as_ref().and_then(|h| h.id));
+    let hook = id.map_or_else(|| "webhook".to_owned(), |id| format!("webhook {id}"));
+    let events = ping
+        .hook
+        .as_ref()
+        .map(|h| h.events.join(", "))
+        .filter(|e| !e.is_empty())
+        .map(|e| format!(" (events: {e})"))
+        .unwrap_or_default();
+    let settings = id
+        .map(|id| format!("/settings/hooks/{id}"))
+        .unwrap_or_default();
+    let (target, link) = match (&ping.repository, &ping.organization) {
+        (Some(repo), _) => (
+            repo.full_name.to_string(),
+            format!("{}{settings}", repo.url()),
+        ),
+        (None, Some(org)) => {
+            // Organisation hooks: the payload has no html URL for the
+            // organisation, so build it on the sender's GitHub host.
+            let root = ping
+                .sender
+                .as_ref()
+                .and_then(|u| u.html_url.as_deref())
+                .and_then(web_root);
+            let link = root
+                .map(|root| format!("{root}/organizations/{}{settings}", org.login))
+                .unwrap_or_default();
+            (format!("organization {}", org.login), link)
+        }
+        (None, None) => ("GitHub".to_owned(), String::new()),
+    };
+    let text = format!("{sender} pinged {hook} of {target}{events}");
+    Ok(Rendered::new(sender, ping.repository.as_ref(), "").say(text, link))
+}

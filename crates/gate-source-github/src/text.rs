@@ -1,0 +1,190 @@
+//! Small text helpers shared by the event renderers.
+
+/// Longest snippet of user-written text (commit message, issue title or
+/// comment) put in a notification: one chat line, not a document.
+pub const MAX_SNIPPET: usize = 80;
+
+/// The first non-blank line of `text`, trimmed and cut to [`MAX_SNIPPET`]
+/// characters (an ellipsis marks the cut). Bodies are never pasted whole.
+pub fn snippet(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or_default();
+    cut(line, MAX_SNIPPET)
+}
+
+/// `text` cut to at most `max` characters, on a character boundary.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => {
+            // Leave room for the ellipsis so the result stays within `max`.
+            let keep = text
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(end, |(i, _)| i);
+            format!("{}…", text[..keep].trim_end())
+        }
+    }
+}
+
+/// The abbreviated commit id GitHub shows (7 characters).
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// `s` when `n` is not one: "1 commit", "3 commits".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// A git reference as pushes and create/delete events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitRef<'a> {
+    Branch(&'a str),
+    Tag(&'a str),
+    /// Anything else (`refs/notes/...`), shown in full.
+    Other(&'a str),
+}
+
+impl<'a> GitRef<'a> {
+    /// From a full ref (`refs/heads/main`) or a short name with its type, as
+    /// `create`/`delete` send (`ref_type` = `branch` or `tag`).
+    pub fn parse(full: &'a str) -> Self {
+        if let Some(branch) = full.strip_prefix("refs/heads/") {
+            GitRef::Branch(branch)
+        } else if let Some(tag) = full.strip_prefix("refs/tags/") {
+            GitRef::Tag(tag)
+        } else {
+            GitRef::Other(full)
+        }
+    }
+
+    #[allow(dead_code)] // TEMP
+    pub fn from_type(ref_type: &str, name: &'a str) -> Self {
+        match ref_type {
+            "branch" => GitRef::Branch(name),
+            "tag" => GitRef::Tag(name),
+            _ => GitRef::Other(name),
+        }
+    }
+
+    /// The short name: `main`, `v1.2.0`.
+    pub fn name(self) -> &'a str {
+        match self {
+            GitRef::Branch(name) | GitRef::Tag(name) | GitRef::Other(name) => name,
+        }
+    }
+
+    /// How texts name it: "branch main", "tag v1.2.0", "ref refs/notes/x".
+    pub fn described(self) -> String {
+        match self {
+            GitRef::Branch(name) => format!("branch {name}"),
+            GitRef::Tag(name) => format!("tag {name}"),
+            GitRef::Other(name) => format!("ref {name}"),
+        }
+    }
+
+    pub fn branch(self) -> &'a str {
+        match self {
+            GitRef::Branch(name) => name,
+            _ => "",
+        }
+    }
+
+    pub fn tag(self) -> &'a str {
+        match self {
+            GitRef::Tag(name) => name,
+            _ => "",
+        }
+    }
+}
+
+/// How an action name reads in a sentence: `review_requested` → "review requested".
+pub fn words(action: &str) -> String {
+    action.replace('_', " ")
+}
+
+/// A check or workflow conclusion as a verb phrase: "succeeded", "failed".
+#[allow(dead_code)] // TEMP
+pub fn conclusion(conclusion: &str) -> String {
+    match conclusion {
+        "success" => "succeeded".into(),
+        "failure" => "failed".into(),
+        "cancelled" => "was cancelled".into(),
+        "timed_out" => "timed out".into(),
+        "action_required" => "needs action".into(),
+        "neutral" => "finished (neutral)".into(),
+        "skipped" => "was skipped".into(),
+        "stale" => "went stale".into(),
+        "startup_failure" => "failed to start".into(),
+        other => format!("finished ({})", words(other)),
+    }
+}
+
+/// The web root (`https://github.com`, or a GitHub Enterprise host) from
+/// any html URL of the same instance, for links the payload does not carry.
+pub fn web_root(html_url: &str) -> Option<&str> {
+    let after_scheme = html_url.find("://")? + 3;
+    let end = html_url[after_scheme..]
+        .find('/')
+        .map_or(html_url.len(), |i| after_scheme + i);
+    Some(&html_url[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_keeps_first_line_and_cuts() {
+        assert_eq!(
+            snippet("\n  Fix the widget  \r\n\r\nLong body"),
+            "Fix the widget"
+        );
+        let long = "é".repeat(100);
+        let cut = snippet(&long);
+        assert_eq!(cut.chars().count(), MAX_SNIPPET);
+        assert!(cut.ends_with('…'));
+        assert_eq!(snippet(""), "");
+        assert_eq!(snippet(&"a".repeat(MAX_SNIPPET)), "a".repeat(MAX_SNIPPET));
+    }
+
+    #[test]
+    fn refs_and_words() {
+        assert_eq!(
+            GitRef::parse("refs/heads/feature/x"),
+            GitRef::Branch("feature/x")
+        );
+        assert_eq!(GitRef::parse("refs/tags/v1").described(), "tag v1");
+        assert_eq!(
+            GitRef::parse("refs/notes/x").described(),
+            "ref refs/notes/x"
+        );
+        assert_eq!(short_sha("0123456789"), "0123456");
+        assert_eq!(short_sha("abc"), "abc");
+        assert_eq!(plural(1, "commit"), "1 commit");
+        assert_eq!(plural(3, "commit"), "3 commits");
+        assert_eq!(words("review_requested"), "review requested");
+        assert_eq!(conclusion("weird_one"), "finished (weird one)");
+    }
+
+    #[test]
+    fn web_root_of_html_urls() {
+        assert_eq!(
+            web_root("https://github.com/octocat"),
+            Some("https://github.com")
+        );
+        assert_eq!(
+            web_root("https://ghe.acme.test"),
+            Some("https://ghe.acme.test")
+        );
+        assert_eq!(web_root("octocat"), None);
+    }
+}

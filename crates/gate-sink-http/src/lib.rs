@@ -1,1 +1,29 @@
-//! Generic signed HTTP forward sink.
+//! Generic signed HTTP forward sink: POST the notification (or the source's
+//! raw payload) to any URL, optionally signed, with retries and backoff.
+
+mod config;
+mod deliver;
+mod target;
+
+use std::sync::Arc;
+
+use gate_core::{Sink, SinkFactory};
+
+pub use config::{BodyKind, HttpSinkConfig};
+pub use deliver::HttpSink;
+pub use target::TargetUrl;
+
+/// The `kind = "http"` sink.
+#[derive(Debug)]
+pub struct HttpSinkFactory;
+
+impl SinkFactory for HttpSinkFactory {
+    const KIND: &'static str = "http";
+    type Config = HttpSinkConfig;
+
+    fn build(_name: &str, config: HttpSinkConfig) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(HttpSink::new(config)?))
+    }
+}
+
+gate_core::register_sink!(HttpSinkFactory);

@@ -2,6 +2,7 @@
 //! it shares with the other sinks that speak HTTP (one construction of TLS,
 //! connection pooling and timeouts instead of one per crate).
 
+pub mod cache;
 mod conduit;
 mod error;
 pub mod http;

@@ -1,1 +1,86 @@
 //! Jenkins Notification plugin source.
+//!
+//! The plugin posts a JSON document at each phase of a build (queued,
+//! started, completed, finalized). It cannot sign, so each door carries a
+//! token, and jobs can be limited to reporting failures.
+
+mod config;
+mod content;
+mod payload;
+mod text;
+mod token;
+
+use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use serde_json::value::RawValue;
+
+pub use config::{DoorConfig, DoorError, JenkinsDoor};
+pub use token::MIN_TOKEN_CHARS;
+
+/// The `Jenkins` source.
+#[derive(Debug, Default)]
+pub struct Jenkins;
+
+#[gate_core::async_trait]
+impl Source for Jenkins {
+    const KIND: &'static str = "Jenkins";
+    const DEFAULT_GROUP: &'static str = "ci";
+    type DoorConfig = DoorConfig;
+    type Door = JenkinsDoor;
+
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<JenkinsDoor, String> {
+        config.open().map_err(|e| e.to_string())
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, JenkinsDoor>,
+    ) -> Result<Received, Rejection> {
+        if let Some(token) = &door.settings.token {
+            token::check(request, token)?;
+        }
+        content::require_json(request)?;
+        let body = std::str::from_utf8(request.body)
+            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
+        let event = payload::parse(body).map_err(|e| {
+            Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
+        })?;
+        let kind = event.build.event_type();
+        if door.settings.only_failures_for(&event.name) && !event.build.is_unsuccessful_result() {
+            // Accepted but filtered: the gate answers 200 with no actions.
+            return Ok(Received {
+                delivery: None,
+                event: kind,
+                notifications: Vec::new(),
+            });
+        }
+        let text = text::build_text(&event);
+        let repositories = [event.name.as_ref()];
+        let group = door
+            .mapping
+            .group_for(&Subject {
+                repositories: &repositories,
+                text: &text,
+                administrative: false,
+            })
+            .to_owned();
+        let link = event.build.full_url.as_deref().unwrap_or("").to_owned();
+        let raw_content = RawValue::from_string(body.to_owned())
+            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
+        Ok(Received {
+            delivery: None,
+            event: kind.clone(),
+            notifications: vec![Notification {
+                service: Self::KIND.into(),
+                project: door.name.to_owned(),
+                group,
+                raw_content,
+                kind,
+                text,
+                link,
+            }],
+        })
+    }
+}
+
+gate_core::register_source!(Jenkins);

@@ -1,0 +1,275 @@
+//! Every way a Jenkins request is refused or filtered, and the door
+//! settings that decide it.
+
+use gate_core::{DynSource, OpenDoor, Rejection, Request};
+use gate_source_jenkins::Jenkins;
+use http::{HeaderMap, StatusCode};
+
+const TOKEN: &str = "jenkins-door-token-0123456789";
+
+fn body(name: &str, phase: &str, status: Option<&str>) -> String {
+    let status = status.map_or(String::new(), |s| format!(r#","status":"{s}""#));
+    format!(
+        r#"{{"name":"{name}","url":"job/{name}/","build":{{"full_url":"https://jenkins.acme.example/job/{name}/9/","number":9,"phase":"{phase}"{status}}}}}"#
+    )
+}
+
+fn open(toml_text: &str) -> Result<(Box<dyn DynSource>, OpenDoor), String> {
+    let source = gate_core::erase(Jenkins);
+    let table: toml::Table = toml::from_str(toml_text).expect("toml");
+    let door = source
+        .open_door("acme", table, "sources.Jenkins.doors.acme")
+        .map_err(|e| e.to_string())?;
+    Ok((source, door))
+}
+
+fn door(extra: &str) -> (Box<dyn DynSource>, OpenDoor) {
+    open(&format!("token = \"{TOKEN}\"\n{extra}")).expect("door opens")
+}
+
+fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().expect("value"));
+    for (name, value) in pairs {
+        headers.insert(*name, value.parse().expect("value"));
+    }
+    headers
+}
+
+async fn receive(
+    source: &dyn DynSource,
+    door: &OpenDoor,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &str,
+) -> Result<gate_core::Received, Rejection> {
+    let request = Request {
+        headers,
+        body: body.as_bytes(),
+        query,
+        peer: None,
+    };
+    source.receive(&request, door).await
+}
+
+fn status(result: &Result<gate_core::Received, Rejection>) -> StatusCode {
+    match result {
+        Ok(_) => StatusCode::OK,
+        Err(rejection) => rejection.status(),
+    }
+}
+
+#[tokio::test]
+async fn token_may_come_from_header_bearer_or_query() {
+    let (source, door) = door("");
+    let failure = body("widgets-main", "COMPLETED", Some("FAILURE"));
+    let bearer = format!("Bearer {TOKEN}");
+    let query = format!("token={TOKEN}");
+    let ways = [
+        (headers(&[("x-gate-token", TOKEN)]), None),
+        (headers(&[("authorization", &bearer)]), None),
+        (headers(&[]), Some(query.as_str())),
+    ];
+    for (headers, query) in &ways {
+        let received = receive(source.as_ref(), &door, headers, *query, &failure)
+            .await
+            .expect("accepted");
+        assert_eq!(received.notifications.len(), 1);
+        assert_eq!(received.notifications[0].kind, "completed.failure");
+        assert_eq!(
+            received.notifications[0].text,
+            "Build #9 of widgets-main: FAILURE"
+        );
+        assert_eq!(
+            received.notifications[0].link,
+            "https://jenkins.acme.example/job/widgets-main/9/"
+        );
+        assert_eq!(received.delivery, None);
+    }
+}
+
+#[tokio::test]
+async fn missing_token_is_401_and_wrong_token_403() {
+    let (source, door) = door("");
+    let started = body("widgets-main", "STARTED", None);
+    let none = receive(source.as_ref(), &door, &headers(&[]), None, &started).await;
+    assert!(matches!(none, Err(Rejection::Unauthorized(_))), "{none:?}");
+    // Basic credentials are not a token.
+    let basic = headers(&[("authorization", "Basic dXNlcjpwYXNz")]);
+    let result = receive(source.as_ref(), &door, &basic, None, &started).await;
+    assert_eq!(status(&result), StatusCode::UNAUTHORIZED);
+    for (headers, query) in [
+        (headers(&[("x-gate-token", "nope")]), None),
+        (
+            headers(&[("authorization", "Bearer jenkins-door-token-012345678")]),
+            None,
+        ),
+        (headers(&[]), Some("token=jenkins-door-token-0123456789x")),
+    ] {
+        let result = receive(source.as_ref(), &door, &headers, query, &started).await;
+        assert_eq!(
+            result.unwrap_err(),
+            Rejection::Forbidden("token does not match".into())
+        );
+    }
+}
+
+#[tokio::test]
+async fn insecure_door_needs_no_token() {
+    let (source, door) = open("insecure_no_token = true").expect("opens");
+    let started = body("widgets-main", "STARTED", None);
+    let received = receive(source.as_ref(), &door, &headers(&[]), None, &started)
+        .await
+        .expect("accepted");
+    assert_eq!(received.notifications[0].kind, "started");
+    assert_eq!(door.described["token"], "unset");
+    assert_eq!(door.described["insecure_no_token"], true);
+}
+
+#[tokio::test]
+async fn xml_is_415_and_bad_bodies_are_400() {
+    let (source, door) = door("");
+    let mut xml = headers(&[("x-gate-token", TOKEN)]);
+    xml.insert("content-type", "application/xml".parse().expect("value"));
+    let result = receive(source.as_ref(), &door, &xml, None, "<build/>").await;
+    assert_eq!(
+        result.unwrap_err(),
+        Rejection::UnsupportedMediaType("application/xml".into())
+    );
+    let authed = headers(&[("x-gate-token", TOKEN)]);
+    for bad in [
+        "{",
+        "[]",
+        r#"{"build":{"phase":"STARTED"}}"#,
+        r#"{"name":"w"}"#,
+        r#"{"name":"w","build":{"phase":"STARTED","number":"nine"}}"#,
+    ] {
+        let result = receive(source.as_ref(), &door, &authed, None, bad).await;
+        assert!(
+            matches!(result, Err(Rejection::Malformed(_))),
+            "{bad}: {result:?}"
+        );
+    }
+    let request = Request {
+        headers: &authed,
+        body: b"\xff",
+        query: None,
+        peer: None,
+    };
+    assert_eq!(
+        source.receive(&request, &door).await.unwrap_err(),
+        Rejection::Malformed("body is not UTF-8".into())
+    );
+}
+
+#[tokio::test]
+async fn only_failures_keeps_unsuccessful_finished_builds() {
+    let (source, door) = door(r#"only_failures = ["nightly-*", "release/{a,b}"]"#);
+    let authed = headers(&[("x-gate-token", TOKEN)]);
+    let cases = [
+        ("nightly-db", "QUEUED", None, 0),
+        ("nightly-db", "STARTED", None, 0),
+        ("nightly-db", "COMPLETED", Some("SUCCESS"), 0),
+        ("nightly-db", "FINALIZED", Some("SUCCESS"), 0),
+        ("nightly-db", "COMPLETED", Some("FAILURE"), 1),
+        ("nightly-db", "COMPLETED", Some("UNSTABLE"), 1),
+        ("nightly-db", "FINALIZED", Some("ABORTED"), 1),
+        ("nightly-db", "COMPLETED", Some("NOT_BUILT"), 1),
+        // Folder jobs match on their last segment too.
+        ("ops/nightly-db", "COMPLETED", Some("SUCCESS"), 0),
+        ("release/a", "STARTED", None, 0),
+        // Other jobs report everything.
+        ("widgets-main", "STARTED", None, 1),
+        ("widgets-main", "COMPLETED", Some("SUCCESS"), 1),
+    ];
+    for (job, phase, result, expected) in cases {
+        let received = receive(
+            source.as_ref(),
+            &door,
+            &authed,
+            None,
+            &body(job, phase, result),
+        )
+        .await
+        .expect("accepted, even when filtered");
+        assert_eq!(
+            received.notifications.len(),
+            expected,
+            "{job} {phase} {result:?}"
+        );
+        assert_eq!(
+            received.event,
+            match result {
+                Some(r) => format!("{phase}.{r}").to_lowercase(),
+                None => phase.to_lowercase(),
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn group_comes_from_the_mapping_on_the_job_name() {
+    let (source, door) = door(
+        r#"default_group = "builds"
+        [[groups]]
+        group = "deploy"
+        repositories = ["*-deploy"]
+        [[groups]]
+        group = "alerts"
+        keywords = ["failure"]"#,
+    );
+    let authed = headers(&[("x-gate-token", TOKEN)]);
+    for (job, result, group) in [
+        ("prod-deploy", "SUCCESS", "deploy"),
+        ("widgets", "FAILURE", "alerts"),
+        ("widgets", "SUCCESS", "builds"),
+    ] {
+        let received = receive(
+            source.as_ref(),
+            &door,
+            &authed,
+            None,
+            &body(job, "COMPLETED", Some(result)),
+        )
+        .await
+        .expect("accepted");
+        assert_eq!(received.notifications[0].group, group, "{job} {result}");
+        assert_eq!(received.notifications[0].project, "acme");
+    }
+}
+
+#[test]
+fn door_settings_are_validated() {
+    let cases = [
+        ("", "token is required"),
+        ("token = \"tiny\"", "token is too short"),
+        (
+            &format!("token = \"{TOKEN}\"\ninsecure_no_token = true"),
+            "token and insecure_no_token = true contradict each other",
+        ),
+        (
+            &format!("token = \"{TOKEN}\"\nonly_failures = [\"nightly-[\"]"),
+            "only_failures: bad glob \"nightly-[\"",
+        ),
+        (
+            &format!("token = \"{TOKEN}\"\nonly_failure = []"),
+            "only_failure",
+        ),
+    ];
+    for (toml_text, wanted) in cases {
+        let err = open(toml_text).err().expect("door refused");
+        assert!(
+            err.starts_with("sources.Jenkins.doors.acme: ") && err.contains(wanted),
+            "{toml_text:?}: {err}"
+        );
+        assert!(!err.contains(TOKEN), "{err}");
+    }
+}
+
+#[test]
+fn described_door_hides_the_token() {
+    let (_, door) = door("only_failures = [\"nightly-*\"]");
+    assert_eq!(door.described["token"], "set");
+    assert_eq!(door.described["only_failures"][0], "nightly-*");
+    assert!(!door.described.to_string().contains(TOKEN));
+}

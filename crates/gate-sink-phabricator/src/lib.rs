@@ -1,1 +1,30 @@
-//! Phabricator sink: Diffusion look-soon on GitHub pushes.
+//! Phabricator sink: when GitHub says a repository was pushed to, ask the
+//! Phabricator instance that mirrors it to fetch now (`diffusion.looksoon`)
+//! instead of waiting for its next poll.
+
+mod config;
+mod diffusion;
+mod push;
+mod sink;
+
+use std::sync::Arc;
+
+use gate_core::{Sink, SinkFactory};
+
+pub use config::PhabricatorSinkConfig;
+pub use sink::PhabricatorSink;
+
+/// The `kind = "phabricator"` sink.
+#[derive(Debug)]
+pub struct PhabricatorSinkFactory;
+
+impl SinkFactory for PhabricatorSinkFactory {
+    const KIND: &'static str = "phabricator";
+    type Config = PhabricatorSinkConfig;
+
+    fn build(_name: &str, config: PhabricatorSinkConfig) -> Result<Arc<dyn Sink>, String> {
+        Ok(Arc::new(PhabricatorSink::new(config)?))
+    }
+}
+
+gate_core::register_sink!(PhabricatorSinkFactory);

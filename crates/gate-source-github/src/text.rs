@@ -66,7 +66,6 @@ impl<'a> GitRef<'a> {
         }
     }
 
-    #[allow(dead_code)] // TEMP
     pub fn from_type(ref_type: &str, name: &'a str) -> Self {
         match ref_type {
             "branch" => GitRef::Branch(name),
@@ -112,7 +111,6 @@ pub fn words(action: &str) -> String {
 }
 
 /// A check or workflow conclusion as a verb phrase: "succeeded", "failed".
-#[allow(dead_code)] // TEMP
 pub fn conclusion(conclusion: &str) -> String {
     match conclusion {
         "success" => "succeeded".into(),

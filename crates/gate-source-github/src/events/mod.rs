@@ -8,16 +8,16 @@ use serde::Deserialize;
 
 use crate::facts::Facts;
 
-// mod admin;
-// mod checks;
+mod admin;
+mod checks;
 mod generic;
-// mod issues;
+mod issues;
 mod ping;
-// mod pull_request;
+mod pull_request;
 mod push;
-// mod refs;
-// mod release;
-// mod social;
+mod refs;
+mod release;
+mod social;
 
 /// What an event renderer makes of a payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,21 +170,21 @@ pub fn render(event: &str, json: &str) -> Result<Rendered, serde_json::Error> {
     let mut rendered = match event {
         "ping" => ping::render(json),
         "push" => push::render(json),
-        //         "create" => refs::render_create(json),
-        //         "delete" => refs::render_delete(json),
-        //         "fork" => social::render_fork(json),
-        //         "watch" | "star" => social::render_star(event, json),
-        //         "issues" => issues::render_issue(json),
-        //         "issue_comment" => issues::render_issue_comment(json),
-        //         "commit_comment" => issues::render_commit_comment(json),
-        //         "pull_request" => pull_request::render(json),
-        //         "pull_request_review" => pull_request::render_review(json),
-        //         "release" => release::render(json),
-        //         "status" => checks::render_status(json),
-        //         "check_run" => checks::render_check_run(json),
-        //         "workflow_run" => checks::render_workflow_run(json),
-        //         "repository" => admin::render_repository(json),
-        //         "membership" => admin::render_membership(json),
+        "create" => refs::render_create(json),
+        "delete" => refs::render_delete(json),
+        "fork" => social::render_fork(json),
+        "watch" | "star" => social::render_star(event, json),
+        "issues" => issues::render_issue(json),
+        "issue_comment" => issues::render_issue_comment(json),
+        "commit_comment" => issues::render_commit_comment(json),
+        "pull_request" => pull_request::render(json),
+        "pull_request_review" => pull_request::render_review(json),
+        "release" => release::render(json),
+        "status" => checks::render_status(json),
+        "check_run" => checks::render_check_run(json),
+        "workflow_run" => checks::render_workflow_run(json),
+        "repository" => admin::render_repository(json),
+        "membership" => admin::render_membership(json),
         _ => generic::render(event, json),
     }?;
     rendered.facts.set("event", event);
@@ -193,7 +193,6 @@ pub fn render(event: &str, json: &str) -> Result<Rendered, serde_json::Error> {
 }
 
 /// The text for an action a renderer has no sentence for.
-#[allow(dead_code)] // TEMP until all renderers land
 pub(crate) fn unknown_action(sender: &str, action: &str, what: &str) -> String {
     format!("{sender} updated {what} ({})", crate::text::words(action))
 }

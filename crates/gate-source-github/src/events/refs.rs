@@ -1,0 +1,54 @@
+//! `create` and `delete`: a branch or tag made or removed (also announced by
+//! `push`, but some hooks subscribe only to these).
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::{login, Rendered, Repo, User};
+use crate::text::GitRef;
+
+#[derive(Debug, Deserialize)]
+struct RefEvent<'a> {
+    #[serde(borrow, rename = "ref")]
+    git_ref: Cow<'a, str>,
+    #[serde(borrow)]
+    ref_type: Cow<'a, str>,
+    #[serde(borrow)]
+    repository: Repo<'a>,
+    #[serde(borrow, default)]
+    sender: Option<User<'a>>,
+}
+
+pub fn render_create(json: &str) -> Result<Rendered, serde_json::Error> {
+    let event: RefEvent<'_> = serde_json::from_str(json)?;
+    let git_ref = GitRef::from_type(&event.ref_type, &event.git_ref);
+    let sender = login(&event.sender);
+    let text = format!(
+        "{sender} created {} in {}",
+        git_ref.described(),
+        event.repository.full_name
+    );
+    let link = format!("{}/tree/{}", event.repository.url(), git_ref.name());
+    Ok(finish(&event, git_ref, "created").say(text, link))
+}
+
+pub fn render_delete(json: &str) -> Result<Rendered, serde_json::Error> {
+    let event: RefEvent<'_> = serde_json::from_str(json)?;
+    let git_ref = GitRef::from_type(&event.ref_type, &event.git_ref);
+    let sender = login(&event.sender);
+    let text = format!(
+        "{sender} deleted {} of {}",
+        git_ref.described(),
+        event.repository.full_name
+    );
+    let link = event.repository.url().to_owned();
+    Ok(finish(&event, git_ref, "deleted").say(text, link))
+}
+
+fn finish(event: &RefEvent<'_>, git_ref: GitRef<'_>, action: &str) -> Rendered {
+    Rendered::new(login(&event.sender), Some(&event.repository), action)
+        .fact("ref", git_ref.name())
+        .fact("branch", git_ref.branch())
+        .fact("tag", git_ref.tag())
+}

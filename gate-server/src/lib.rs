@@ -1,1 +1,24 @@
+//! Notifications Center gateway: configuration, the HTTP service and the
+//! server loop. The binary (`main.rs`) is a thin CLI over this library, and
+//! Rust services can embed the same service in their own server.
 
+mod body;
+pub mod config;
+mod gate;
+pub mod gateway;
+mod plugins;
+mod respond;
+pub mod server;
+pub mod service;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use gate_core::{Registry, RegistryError};
+pub use gateway::{ConfigErrors, Gateway};
+pub use service::{route, GatewayService};
+
+/// Every plugin linked into this build (see `plugins.rs`).
+pub fn registry() -> Result<Arc<Registry>, RegistryError> {
+    Registry::from_inventory().map(Arc::new)
+}

@@ -129,6 +129,14 @@ impl Sink for FileSink {
                 )
             }
         };
+        // rawContent keeps the sender's formatting, newlines included. In
+        // valid JSON a raw newline can only be whitespace (inside strings it
+        // is escaped), so blanking them keeps one record per line losslessly.
+        for byte in &mut bytes {
+            if matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
         bytes.push(b'\n');
         let file = Arc::clone(file);
         let fsync = self.fsync;
@@ -170,7 +178,10 @@ mod tests {
                 service: "GitHub".into(),
                 project: "acme".into(),
                 group: "ci".into(),
-                raw_content: RawValue::from_string("{\"a\":1}".into()).expect("json"),
+                raw_content: RawValue::from_string(
+                    "{\n  \"a\": 1,\r\n  \"b\": \"x\\ny\"\n}".into(),
+                )
+                .expect("json"),
                 kind: "push".into(),
                 text: "octocat pushed".into(),
                 link: "https://example.org".into(),
@@ -201,6 +212,7 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1]["delivery"], "d2");
         assert_eq!(lines[0]["notification"]["rawContent"]["a"], 1);
+        assert_eq!(lines[0]["notification"]["rawContent"]["b"], "x\ny");
         assert_eq!(lines[0]["notification"]["text"], "octocat pushed");
     }
 

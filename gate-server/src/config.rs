@@ -1,0 +1,274 @@
+//! The configuration file: one TOML document, every value overridable by an
+//! environment variable (`GATE__SERVER__LISTEN=0.0.0.0:8080`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Used when no file is given: every built-in source on a `demo` door that
+/// needs no signature, delivering to a local JSON-lines file. Listening on
+/// loopback only, so the unsigned doors are not reachable from elsewhere.
+pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+/// Prefix of environment overrides; `__` separates key path segments.
+pub const ENV_PREFIX: &str = "GATE__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}: invalid TOML: {reason}")]
+    Syntax { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error("environment override {name}: {reason}")]
+    Override { name: String, reason: String },
+}
+
+/// The whole configuration, before plugins interpret their sections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Sink instances by name; each table has a `kind` and the plugin's keys.
+    #[serde(default)]
+    pub sinks: BTreeMap<String, toml::Table>,
+    /// Sources by registered kind (`GitHub`, `DockerHub`...).
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Largest accepted body; GitHub's own cap is 25 MiB.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// Serve `GET /config` (secrets always redacted).
+    #[serde(default = "default_true")]
+    pub expose_config: bool,
+    /// A client must send its request headers within this time.
+    #[serde(default = "default_header_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+    /// Sinks used by doors that name none.
+    #[serde(default)]
+    pub default_sinks: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            max_body_bytes: default_max_body_bytes(),
+            expose_config: true,
+            header_read_timeout_ms: default_header_timeout_ms(),
+            default_sinks: Vec::new(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_max_body_bytes() -> u64 {
+    25 * 1024 * 1024
+}
+fn default_true() -> bool {
+    true
+}
+fn default_header_timeout_ms() -> u64 {
+    10_000
+}
+
+/// `[sources.<Kind>]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// Sinks for this source's doors that name none (else the server's).
+    #[serde(default)]
+    pub sinks: Vec<String>,
+    /// Doors by name: the last URL segment, `/gate/<Kind>/<door>`.
+    #[serde(default)]
+    pub doors: BTreeMap<String, toml::Table>,
+}
+
+impl Config {
+    /// Read a file, or the embedded default when `path` is `None`, then apply
+    /// the environment overrides.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, LoadError> {
+        let (name, text) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                (path.display().to_string(), text)
+            }
+            None => (
+                "<default configuration>".to_owned(),
+                DEFAULT_CONFIG.to_owned(),
+            ),
+        };
+        Self::parse(&name, &text, env)
+    }
+
+    pub fn parse(
+        name: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, LoadError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| LoadError::Syntax {
+            path: name.to_owned(),
+            reason: one_line(&e),
+        })?;
+        for (var, value) in env {
+            if let Some(path) = var.strip_prefix(ENV_PREFIX) {
+                apply_override(&mut table, path, &value).map_err(|reason| LoadError::Override {
+                    name: var.clone(),
+                    reason,
+                })?;
+            }
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| LoadError::Invalid {
+                path: name.to_owned(),
+                reason: one_line(&e),
+            })
+    }
+}
+
+fn one_line(error: &toml::de::Error) -> String {
+    let message = error
+        .message()
+        .lines()
+        .next()
+        .unwrap_or("invalid")
+        .to_owned();
+    match error.span() {
+        Some(span) => format!("{message} (at byte {})", span.start),
+        None => message,
+    }
+}
+
+/// Set `a__b__c` in the table. Segments match existing keys
+/// case-insensitively (environment names are usually upper-case while source
+/// kinds are `GitHub`); new keys are lower-cased. The value is read as TOML
+/// when it parses (`25`, `true`, `["a", "b"]`), else as a string.
+fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), String> {
+    let segments: Vec<&str> = path.split("__").collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err("empty key segment".into());
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    let (last, parents) = segments.split_last().ok_or("empty name")?;
+    let mut current = table;
+    for segment in parents {
+        let key = existing_key(current, segment);
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{key} is not a table"))?;
+    }
+    let key = existing_key(current, last);
+    current.insert(key, value);
+    Ok(())
+}
+
+fn existing_key(table: &toml::Table, segment: &str) -> String {
+    table
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(segment))
+        .cloned()
+        .unwrap_or_else(|| segment.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let config = Config::parse("t", "", []).expect("valid");
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.server.max_body_bytes, 25 * 1024 * 1024);
+        assert!(config.server.expose_config);
+    }
+
+    #[test]
+    fn environment_overrides_any_value() {
+        let text = "[sources.GitHub.doors.acme]\nsecrets = [\"a\"]\n";
+        let config = Config::parse(
+            "t",
+            text,
+            env(&[
+                ("GATE__SERVER__LISTEN", "0.0.0.0:9000"),
+                ("GATE__SERVER__MAX_BODY_BYTES", "1024"),
+                (
+                    "GATE__SOURCES__GITHUB__DOORS__ACME__SECRETS",
+                    "[\"b\", \"c\"]",
+                ),
+                ("GATE__SINKS__RABBIT__KIND", "amqp"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.server.max_body_bytes, 1024);
+        let door = &config.sources["GitHub"].doors["acme"];
+        assert_eq!(door["secrets"].as_array().map(Vec::len), Some(2));
+        assert_eq!(config.sinks["rabbit"]["kind"].as_str(), Some("amqp"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let err = Config::parse("gate.toml", "[server\n", []).unwrap_err();
+        assert!(
+            err.to_string().starts_with("gate.toml: invalid TOML:"),
+            "{err}"
+        );
+        let err = Config::parse("gate.toml", "[server]\nlisten = \"nowhere\"\n", []).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("gate.toml: invalid socket address"),
+            "{err}"
+        );
+        let err = Config::parse("gate.toml", "[servr]\n", []).unwrap_err();
+        assert!(err.to_string().contains("unknown field `servr`"), "{err}");
+        let err = Config::parse("t", "", env(&[("GATE__SERVER____X", "1")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment override GATE__SERVER____X: empty key segment"
+        );
+    }
+
+    #[test]
+    fn missing_file_is_a_read_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/gate.toml")), []).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/gate.toml:"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The gateway built from a configuration: doors opened by their sources,
+//! sinks built by their plugins, all validated before the first request.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
+use serde_json::json;
+
+use crate::config::{Config, ServerConfig};
+
+/// Every problem found in a configuration, so that `config check` reports
+/// them all at once rather than one per run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+/// A door and where its notifications go.
+#[derive(Debug)]
+pub struct DoorEntry {
+    pub door: OpenDoor,
+    pub sinks: Vec<BuiltSink>,
+}
+
+/// The configured gateway: what the HTTP service and the CLI work on.
+pub struct Gateway {
+    registry: Arc<Registry>,
+    server: ServerConfig,
+    doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
+    sinks: BTreeMap<String, BuiltSink>,
+}
+
+impl fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gateway")
+            .field("sources", &self.doors.keys().collect::<Vec<_>>())
+            .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Validate and build everything. Runs inside the Tokio runtime, since
+    /// sinks may start background tasks (the AMQP sink connects eagerly).
+    pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut sinks = BTreeMap::new();
+        for (name, mut table) in config.sinks {
+            let location = format!("sinks.{name}");
+            let kind = match table.remove("kind") {
+                Some(toml::Value::String(kind)) => kind,
+                Some(_) => {
+                    errors.push(ConfigError::new(&location, "kind must be a string"));
+                    continue;
+                }
+                None => {
+                    errors.push(ConfigError::new(
+                        &location,
+                        format!(
+                            "missing kind (one of: {})",
+                            registry.sink_kinds().join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            match registry.build_sink(&kind, &name, table, &location) {
+                Ok(sink) => {
+                    sinks.insert(name, sink);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+
+        let mut doors = BTreeMap::new();
+        for (kind, section) in config.sources {
+            let location = format!("sources.{kind}");
+            let Some(source) = registry.source(&kind) else {
+                errors.push(ConfigError::new(
+                    &location,
+                    format!(
+                        "unknown source (registered: {}; names are case-sensitive)",
+                        registry.source_kinds().join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let mut opened = BTreeMap::new();
+            for (door_name, mut table) in section.doors {
+                let location = format!("{location}.doors.{door_name}");
+                if let Err(message) = check_door_name(&door_name) {
+                    errors.push(ConfigError::new(&location, message));
+                    continue;
+                }
+                let sink_names = match table.remove("sinks") {
+                    Some(value) => match value.try_into::<Vec<String>>() {
+                        Ok(names) => names,
+                        Err(_) => {
+                            errors.push(ConfigError::new(
+                                &location,
+                                "sinks must be a list of sink names",
+                            ));
+                            continue;
+                        }
+                    },
+                    None if !section.sinks.is_empty() => section.sinks.clone(),
+                    None => config.server.default_sinks.clone(),
+                };
+                let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                match source.open_door(&door_name, table, &location) {
+                    Ok(door) => {
+                        opened.insert(
+                            door_name,
+                            DoorEntry {
+                                door,
+                                sinks: door_sinks,
+                            },
+                        );
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            doors.insert(kind, opened);
+        }
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Self {
+            registry,
+            server: config.server,
+            doors,
+            sinks,
+        })
+    }
+
+    pub fn server(&self) -> &ServerConfig {
+        &self.server
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The source of a kind, only when it is configured.
+    pub fn source(&self, kind: &str) -> Option<&dyn DynSource> {
+        self.doors.get(kind)?;
+        self.registry.source(kind)
+    }
+
+    pub fn door(&self, kind: &str, door: &str) -> Option<&DoorEntry> {
+        self.doors.get(kind)?.get(door)
+    }
+
+    pub fn sinks(&self) -> impl Iterator<Item = &BuiltSink> {
+        self.sinks.values()
+    }
+
+    pub fn door_count(&self) -> usize {
+        self.doors.values().map(BTreeMap::len).sum()
+    }
+
+    /// The configuration report of `GET /config` and `config show`: every
+    /// value a plugin exposes, with secrets shown only as `"set"`/`"unset"`.
+    pub fn describe(&self) -> serde_json::Value {
+        let sources: serde_json::Map<_, _> = self
+            .doors
+            .iter()
+            .map(|(kind, doors)| {
+                let doors: serde_json::Map<_, _> = doors
+                    .iter()
+                    .map(|(name, entry)| {
+                        let mut described = entry.door.described.clone();
+                        if let Some(object) = described.as_object_mut() {
+                            let names: Vec<_> =
+                                entry.sinks.iter().map(|s| s.name.clone()).collect();
+                            object.insert("sinks".into(), json!(names));
+                        }
+                        (name.clone(), described)
+                    })
+                    .collect();
+                (kind.clone(), json!({ "doors": doors }))
+            })
+            .collect();
+        let sinks: serde_json::Map<_, _> = self
+            .sinks
+            .iter()
+            .map(|(name, sink)| {
+                let mut described = sink.described.clone();
+                if let Some(object) = described.as_object_mut() {
+                    object.insert("kind".into(), json!(sink.kind));
+                }
+                (name.clone(), described)
+            })
+            .collect();
+        json!({
+            "server": {
+                "listen": self.server.listen.to_string(),
+                "max_body_bytes": self.server.max_body_bytes,
+                "header_read_timeout_ms": self.server.header_read_timeout_ms,
+                "default_sinks": self.server.default_sinks,
+            },
+            "sources": sources,
+            "sinks": sinks,
+            "features": {
+                "sources": self.registry.source_kinds(),
+                "sinks": self.registry.sink_kinds(),
+            },
+        })
+    }
+
+    /// Flush and close every sink (end of a graceful shutdown).
+    pub async fn close(&self) {
+        for sink in self.sinks.values() {
+            sink.sink.close().await;
+        }
+    }
+}
+
+fn resolve_sinks(
+    names: &[String],
+    sinks: &BTreeMap<String, BuiltSink>,
+    location: &str,
+) -> Result<Vec<BuiltSink>, ConfigError> {
+    if names.is_empty() {
+        return Err(ConfigError::new(
+            location,
+            "no sinks: set sinks on the door, on its source, or server.default_sinks",
+        ));
+    }
+    names
+        .iter()
+        .map(|name| {
+            sinks.get(name).cloned().ok_or_else(|| {
+                ConfigError::new(
+                    location,
+                    format!("unknown sink {name:?} (not under [sinks])"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A door is one URL path segment; keep it to characters that need no
+/// escaping so the configured name and the URL always agree.
+fn check_door_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("door name is empty".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "door name {name:?} contains {bad:?}; use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! Routing of every HTTP request. `route` is a plain async function of a
+//! request, so tests and embedders call it directly; `GatewayService` adapts
+//! it to hyper.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::join_all;
+use http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::gate::{self, GateRequest};
+use crate::gateway::Gateway;
+use crate::respond::{self, Body};
+
+/// Answer one request. Never fails: every error is a response.
+pub async fn route<B>(
+    gateway: &Gateway,
+    request: http::Request<B>,
+    peer: Option<IpAddr>,
+) -> http::Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let method = &parts.method;
+    if let Some(rest) = path.strip_prefix("/gate/") {
+        let mut segments = rest.split('/');
+        let source = segments.next().unwrap_or_default();
+        let door = segments.next();
+        if segments.next().is_some() || gateway.source(source).is_none() {
+            return not_found(path);
+        }
+        if method != Method::POST {
+            return respond::method_not_allowed(
+                "POST",
+                &format!(
+                    "{path} accepts webhooks: POST the provider's payload to /gate/{source}/<door>"
+                ),
+            );
+        }
+        let Some(door) = door.filter(|d| !d.is_empty()) else {
+            return not_found(path);
+        };
+        let request = GateRequest {
+            source,
+            door,
+            headers: &parts.headers,
+            query: parts.uri.query(),
+            peer,
+        };
+        return gate::handle(gateway, request, body).await;
+    }
+    match path {
+        "/status" | "/ready" | "/config" if method != Method::GET && method != Method::HEAD => {
+            respond::method_not_allowed("GET, HEAD", &format!("{path} only answers GET"))
+        }
+        "/status" => respond::text(StatusCode::OK, "ALIVE"),
+        "/ready" => ready(gateway).await,
+        "/config" if gateway.server().expose_config => {
+            respond::json(StatusCode::OK, &gateway.describe())
+        }
+        _ => not_found(path),
+    }
+}
+
+fn not_found(path: &str) -> http::Response<Body> {
+    respond::error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("nothing at {path}"),
+    )
+}
+
+/// 200 when every sink can deliver now, else 503 with each sink's reason.
+async fn ready(gateway: &Gateway) -> http::Response<Body> {
+    let sinks: Vec<_> = gateway.sinks().collect();
+    let checks = join_all(sinks.iter().map(|s| s.sink.ready())).await;
+    let problems: serde_json::Map<String, serde_json::Value> = sinks
+        .iter()
+        .zip(checks)
+        .filter_map(|(sink, check)| check.err().map(|reason| (sink.name.clone(), json!(reason))))
+        .collect();
+    if problems.is_empty() {
+        respond::json(StatusCode::OK, &json!({ "ready": true }))
+    } else {
+        respond::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "ready": false, "sinks": problems }),
+        )
+    }
+}
+
+/// The gateway as a hyper service for one connection.
+#[derive(Debug, Clone)]
+pub struct GatewayService {
+    gateway: Arc<Gateway>,
+    peer: Option<IpAddr>,
+}
+
+impl GatewayService {
+    pub fn new(gateway: Arc<Gateway>, peer: Option<IpAddr>) -> Self {
+        Self { gateway, peer }
+    }
+}
+
+impl<B> hyper::service::Service<http::Request<B>> for GatewayService
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: http::Request<B>) -> Self::Future {
+        let gateway = Arc::clone(&self.gateway);
+        let peer = self.peer;
+        Box::pin(async move { Ok(route(&gateway, request, peer).await) })
+    }
+}

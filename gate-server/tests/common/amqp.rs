@@ -1,0 +1,117 @@
+//! A consumer on the real broker, to read back what the gate published.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
+    QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use super::AMQP_URL;
+
+pub struct Consumer {
+    pub exchange: String,
+    connection: Connection,
+    channel: Channel,
+    consumer: lapin::Consumer,
+}
+
+pub async fn connect() -> Connection {
+    Connection::connect(AMQP_URL, ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ must run on 127.0.0.1:5672 (guest/guest) for these tests; `.ci/run` starts it")
+}
+
+pub async fn declare_exchange(channel: &Channel, exchange: &str) {
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("declare exchange");
+}
+
+impl Consumer {
+    /// Declare `exchange` (as the sink does) and bind an exclusive queue to
+    /// it with `binding` (e.g. `#`).
+    pub async fn bind(exchange: &str, binding: &str) -> Self {
+        let connection = connect().await;
+        let channel = connection.create_channel().await.expect("channel");
+        declare_exchange(&channel, exchange).await;
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("queue");
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                exchange.into(),
+                binding.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("bind");
+        let consumer = channel
+            .basic_consume(
+                queue.name().clone(),
+                "gate-test".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("consume");
+        Self {
+            exchange: exchange.to_owned(),
+            connection,
+            channel,
+            consumer,
+        }
+    }
+
+    /// The next message, or None after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<lapin::message::Delivery> {
+        let delivery = tokio::time::timeout(wait, self.consumer.next())
+            .await
+            .ok()??
+            .expect("delivery");
+        delivery.ack(BasicAckOptions::default()).await.expect("ack");
+        Some(delivery)
+    }
+
+    /// Every message that arrives within `quiet` of the previous one.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<lapin::message::Delivery> {
+        let mut all = Vec::new();
+        while let Some(delivery) = self.next(quiet).await {
+            all.push(delivery);
+        }
+        all
+    }
+
+    pub async fn delete(self) {
+        let _ = self
+            .channel
+            .exchange_delete(
+                self.exchange.as_str().into(),
+                ExchangeDeleteOptions::default(),
+            )
+            .await;
+        let _ = self.connection.close(200, "done".into()).await;
+    }
+}

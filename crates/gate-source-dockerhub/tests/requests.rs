@@ -124,6 +124,7 @@ async fn non_json_content_is_415_and_bad_bodies_400() {
         &b"{not json"[..],
         b"\xff\xfe",
         b"[]",
+        br#"[{"pusher":"octocat"},{"repo_name":"acme/widgets"}]"#,
         br#"{"push_data":{}}"#,
     ] {
         let request = Request {

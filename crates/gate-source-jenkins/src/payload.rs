@@ -67,8 +67,21 @@ impl Build<'_> {
     }
 }
 
-pub fn parse(body: &str) -> Result<JobEvent<'_>, serde_json::Error> {
-    serde_json::from_str(body)
+/// Why a body is not a valid payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("the payload must be a JSON object")]
+    NotAnObject,
+    #[error("{0}")]
+    Json(String),
+}
+
+pub fn parse(body: &str) -> Result<JobEvent<'_>, PayloadError> {
+    // serde would also fill a struct from a JSON array, by position.
+    if !body.trim_start().starts_with('{') {
+        return Err(PayloadError::NotAnObject);
+    }
+    serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))
 }
 
 #[cfg(test)]

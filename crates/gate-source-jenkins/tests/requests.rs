@@ -140,6 +140,7 @@ async fn xml_is_415_and_bad_bodies_are_400() {
     for bad in [
         "{",
         "[]",
+        r#"["w", {"phase":"STARTED"}]"#,
         r#"{"build":{"phase":"STARTED"}}"#,
         r#"{"name":"w"}"#,
         r#"{"name":"w","build":{"phase":"STARTED","number":"nine"}}"#,

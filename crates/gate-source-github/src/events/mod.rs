@@ -209,4 +209,31 @@ mod tests {
         assert_eq!(placeholders("push").map(<[_]>::len), Some(11));
         assert_eq!(placeholders("pull"), None);
     }
+
+    /// Every fact a renderer sets must be usable in a template for its event,
+    /// or templates would silently lack values.
+    #[test]
+    fn renderers_set_only_their_documented_placeholders() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../payloads/github");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("payload folder") {
+            let path = entry.expect("entry").path();
+            let name = path.to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".headers.json") else {
+                continue;
+            };
+            let headers: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("headers"))
+                    .expect("json");
+            let event = headers["X-GitHub-Event"].as_str().expect("event");
+            let body = std::fs::read_to_string(format!("{stem}.json")).expect("payload");
+            let rendered = render(event, &body).expect("renders");
+            let allowed = placeholders(event).unwrap_or(&COMMON);
+            for fact in rendered.facts.names() {
+                assert!(allowed.contains(&fact), "{stem}: {fact} not allowed");
+            }
+            checked += 1;
+        }
+        assert!(checked > 40, "only {checked} payloads");
+    }
 }

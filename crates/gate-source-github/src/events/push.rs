@@ -133,3 +133,48 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
         .fact("message", message)
         .fact("sha", sha))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(json: &str) -> (String, String) {
+        let r = render(json).expect("renders");
+        (r.text, r.link)
+    }
+
+    const REPO: &str =
+        r#""repository":{"full_name":"acme/widgets","html_url":"https://github.com/acme/widgets"}"#;
+
+    #[test]
+    fn pushes_without_new_commits_name_the_new_head() {
+        let json = format!(
+            r#"{{"ref":"refs/heads/main","after":"abcdef0123","commits":[],"compare":"https://c",{REPO},"pusher":{{"name":"octocat"}}}}"#
+        );
+        assert_eq!(
+            text(&json),
+            (
+                "octocat updated main of acme/widgets to abcdef0".into(),
+                "https://c".into()
+            )
+        );
+    }
+
+    #[test]
+    fn odd_refs_and_missing_senders_still_read_well() {
+        let json =
+            format!(r#"{{"ref":"refs/notes/commits","forced":true,"after":"abcdef0123",{REPO}}}"#);
+        assert_eq!(
+            text(&json).0,
+            "someone force-pushed ref refs/notes/commits of acme/widgets to abcdef0"
+        );
+        let json = format!(r#"{{"ref":"refs/tags/v2","deleted":true,{REPO}}}"#);
+        assert_eq!(
+            text(&json),
+            (
+                "someone deleted tag v2 of acme/widgets".into(),
+                "https://github.com/acme/widgets".into()
+            )
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! Herald webhook bodies: `{object: {type, phid}, triggers: [...],
+//! action: {test, silent, secure, epoch}, transactions: [...]}`.
+
+use std::borrow::Cow;
+
+use gate_core::Rejection;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct HeraldHook<'a> {
+    #[serde(borrow)]
+    pub object: HookObject<'a>,
+    #[serde(default)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HookObject<'a> {
+    #[serde(borrow, rename = "type", default)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub phid: Cow<'a, str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HookAction {
+    /// Sent by the webhook page's "test" button.
+    #[serde(default)]
+    pub test: bool,
+}
+
+pub fn parse(body: &str) -> Result<HeraldHook<'_>, Rejection> {
+    serde_json::from_str(body)
+        .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))
+}

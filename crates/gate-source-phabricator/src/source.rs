@@ -1,0 +1,218 @@
+use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use serde_json::value::RawValue;
+
+use crate::resolve::ObjectInfo;
+use crate::{auth, feed, herald, phid::phid_type, PhabricatorDoor, PhabricatorDoorConfig};
+
+const SERVICE: &str = "Phabricator";
+/// Type of feed stories that name no object (old story kinds).
+const FEED_TYPE: &str = "FEED";
+
+/// The `Phabricator` source.
+#[derive(Debug, Default)]
+pub struct PhabricatorSource;
+
+/// What both kinds of hook boil down to before enrichment.
+struct Story {
+    raw: Box<RawValue>,
+    kind: String,
+    object_phid: Option<String>,
+    /// Feed stories come with their text; Herald hooks get one built.
+    text: Option<String>,
+    test: bool,
+}
+
+#[gate_core::async_trait]
+impl Source for PhabricatorSource {
+    const KIND: &'static str = "Phabricator";
+    const DEFAULT_GROUP: &'static str = "default";
+    type DoorConfig = PhabricatorDoorConfig;
+    type Door = PhabricatorDoor;
+
+    fn open_door(
+        &self,
+        _name: &str,
+        config: PhabricatorDoorConfig,
+    ) -> Result<PhabricatorDoor, String> {
+        PhabricatorDoor::open(config)
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, PhabricatorDoor>,
+    ) -> Result<Received, Rejection> {
+        let settings = door.settings;
+        let story = match hook_kind(request)? {
+            HookKind::Herald => herald_story(request, &settings.config)?,
+            HookKind::Feed => feed_story(request, &settings.config)?,
+        };
+        let (info, projects) = match (&settings.resolver, &story.object_phid) {
+            (Some(resolver), Some(phid)) => {
+                tokio::join!(resolver.object(phid), resolver.projects(phid, &story.kind))
+            }
+            _ => (None, Vec::new()),
+        };
+        let text = match story.text {
+            Some(text) => text,
+            None => herald_text(
+                &story.kind,
+                story.object_phid.as_deref(),
+                info.as_ref(),
+                story.test,
+            ),
+        };
+        let repositories: Vec<&str> = projects.iter().map(String::as_str).collect();
+        let group = door
+            .mapping
+            .group_for(&Subject {
+                repositories: &repositories,
+                text: &text,
+                administrative: false,
+            })
+            .to_owned();
+        let notification = Notification {
+            service: SERVICE.into(),
+            project: door.name.to_owned(),
+            group,
+            raw_content: story.raw,
+            kind: story.kind.clone(),
+            text,
+            link: info.map(|i| i.uri).unwrap_or_default(),
+        };
+        Ok(Received {
+            delivery: None,
+            event: story.kind,
+            notifications: vec![notification],
+        })
+    }
+}
+
+enum HookKind {
+    Herald,
+    Feed,
+}
+
+/// Herald posts JSON, feed.http-hooks post forms; without a content type,
+/// the first byte tells.
+fn hook_kind(request: &Request<'_>) -> Result<HookKind, Rejection> {
+    match request.media_type().as_deref() {
+        Some("application/json") => Ok(HookKind::Herald),
+        Some("application/x-www-form-urlencoded") => Ok(HookKind::Feed),
+        None | Some("") => {
+            let first = request.body.iter().find(|b| !b.is_ascii_whitespace());
+            Ok(if first == Some(&b'{') {
+                HookKind::Herald
+            } else {
+                HookKind::Feed
+            })
+        }
+        Some(other) => Err(Rejection::UnsupportedMediaType(other.to_owned())),
+    }
+}
+
+fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<Story, Rejection> {
+    auth::check_herald(request, config)?;
+    let body = std::str::from_utf8(request.body)
+        .map_err(|_| Rejection::Malformed("body is not utf-8".into()))?;
+    let hook = herald::parse(body)?;
+    let kind = hook
+        .object
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .or_else(|| phid_type(&hook.object.phid))
+        .ok_or_else(|| Rejection::Malformed("herald webhook object has no type".into()))?
+        .to_owned();
+    let raw = RawValue::from_string(body.to_owned())
+        .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))?;
+    Ok(Story {
+        raw,
+        kind,
+        object_phid: Some(hook.object.phid.into_owned()),
+        text: None,
+        test: hook.action.test,
+    })
+}
+
+fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<Story, Rejection> {
+    auth::check_feed(request, config)?;
+    let story = feed::parse(request.body)?;
+    let kind = story
+        .object_phid
+        .as_deref()
+        .and_then(phid_type)
+        .unwrap_or(FEED_TYPE)
+        .to_owned();
+    Ok(Story {
+        raw: story.raw,
+        kind,
+        object_phid: story.object_phid,
+        text: Some(story.text),
+        test: false,
+    })
+}
+
+/// `TASK T123 updated: Fix the login page`, or with the PHID when Conduit
+/// could not say more.
+fn herald_text(kind: &str, phid: Option<&str>, info: Option<&ObjectInfo>, test: bool) -> String {
+    let mut text = match info.filter(|i| !i.name.is_empty()) {
+        Some(info) => {
+            let title = info
+                .full_name
+                .strip_prefix(info.name.as_str())
+                .map(|rest| rest.trim_start_matches(':').trim())
+                .unwrap_or(info.full_name.as_str());
+            if title.is_empty() {
+                format!("{kind} {} updated", info.name)
+            } else {
+                format!("{kind} {} updated: {title}", info.name)
+            }
+        }
+        None => format!("{kind} {} updated", phid.unwrap_or("object")),
+    };
+    if test {
+        text.push_str(" (test)");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str, full_name: &str) -> ObjectInfo {
+        ObjectInfo {
+            name: name.into(),
+            full_name: full_name.into(),
+            uri: String::new(),
+        }
+    }
+
+    #[test]
+    fn herald_text_uses_what_conduit_knows() {
+        let task = info("T123", "T123: Fix the login page");
+        assert_eq!(
+            herald_text("TASK", Some("PHID-TASK-x"), Some(&task), false),
+            "TASK T123 updated: Fix the login page"
+        );
+        let repo = info("rWDG", "rWDG Widgets");
+        assert_eq!(
+            herald_text("REPO", None, Some(&repo), true),
+            "REPO rWDG updated: Widgets (test)"
+        );
+        let other = info("X1", "Something else");
+        assert_eq!(
+            herald_text("XYZW", None, Some(&other), false),
+            "XYZW X1 updated: Something else"
+        );
+        assert_eq!(
+            herald_text("TASK", Some("PHID-TASK-x"), Some(&info("T1", "T1")), false),
+            "TASK T1 updated"
+        );
+        assert_eq!(
+            herald_text("TASK", Some("PHID-TASK-x"), None, false),
+            "TASK PHID-TASK-x updated"
+        );
+    }
+}

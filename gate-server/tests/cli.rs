@@ -1,0 +1,127 @@
+//! The `gate-server` binary's configuration commands, run as a user would.
+
+use std::process::Command;
+
+fn gate_server(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+        .args(args)
+        .env_remove("GATE_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run gate-server");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write config");
+    path.display().to_string()
+}
+
+#[test]
+fn check_accepts_a_valid_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.jsonl").display().to_string();
+    let path = write(
+        &dir,
+        "gate.toml",
+        &format!(
+            "[sinks.local]\nkind = \"file\"\npath = {out:?}\n\n[sources.GitHub]\nsinks = [\"local\"]\n[sources.GitHub.doors.acme]\nsecrets = [\"s\"]\n"
+        ),
+    );
+    let (code, stdout, stderr) = gate_server(&["config", "check", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("configuration OK: 1 door(s), 1 sink(s)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_accepts_the_embedded_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+        .args(["config", "check"])
+        .env_remove("GATE_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn check_refuses_a_missing_file() {
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", "/nonexistent/gate.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot read /nonexistent/gate.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_reports_every_problem_of_a_broken_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let syntax = write(&dir, "syntax.toml", "[sources.GitHub\n");
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", &syntax]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("syntax.toml: invalid TOML"), "{stderr}");
+
+    let broken = write(
+        &dir,
+        "broken.toml",
+        r#"
+        [sinks.rabbit]
+        kind = "kafka"
+
+        [sources.GitLab.doors.x]
+
+        [sources.GitHub.doors.nosecret]
+        sinks = ["rabbit"]
+
+        [sources.GitHub.doors."bad/name"]
+        "#,
+    );
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", &broken]);
+    assert_eq!(code, 1);
+    for expected in [
+        "sinks.rabbit: unknown sink kind \"kafka\"",
+        "sources.GitLab: unknown source",
+        "sources.GitHub.doors.bad/name: door name",
+        "sources.GitHub.doors.nosecret: unknown sink \"rabbit\"",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn show_redacts_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.jsonl").display().to_string();
+    let path = write(
+        &dir,
+        "gate.toml",
+        &format!(
+            "[server]\ndefault_sinks = [\"local\"]\n[sinks.local]\nkind = \"file\"\npath = {out:?}\n[sources.GitHub.doors.acme]\nsecrets = [\"super-secret-value\"]\n"
+        ),
+    );
+    let (code, stdout, stderr) = gate_server(&["config", "show", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        shown["sources"]["GitHub"]["doors"]["acme"]["secrets"][0],
+        "set"
+    );
+    assert!(!stdout.contains("super-secret-value"));
+}

@@ -1,1 +1,78 @@
 //! Native JSON notification source.
+//!
+//! Any tool can post a notification in the gate's own format; it is checked
+//! (authentication, required keys) and forwarded as is. The group comes from
+//! the payload, not from the door's group rules: the sender already decided.
+
+mod auth;
+mod config;
+mod content;
+mod delivery;
+mod payload;
+
+use gate_core::{Door, Notification, Received, Rejection, Request, Source};
+use serde_json::value::RawValue;
+
+pub use auth::{Credentials, SIGNATURE_HEADER};
+pub use config::{DoorConfig, DoorError, NativeDoor, MIN_TOKEN_CHARS};
+pub use delivery::MAX_DELIVERY_CHARS;
+pub use payload::PayloadError;
+
+/// The `Notification` source.
+#[derive(Debug, Default)]
+pub struct Native;
+
+#[gate_core::async_trait]
+impl Source for Native {
+    const KIND: &'static str = "Notification";
+    const DEFAULT_GROUP: &'static str = "default";
+    type DoorConfig = DoorConfig;
+    type Door = NativeDoor;
+
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<NativeDoor, String> {
+        config.open().map_err(|e| e.to_string())
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, NativeDoor>,
+    ) -> Result<Received, Rejection> {
+        door.settings.credentials.check(request)?;
+        content::require_json(request)?;
+        let delivery = delivery::delivery_id(request)?;
+        let body = std::str::from_utf8(request.body)
+            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
+        let malformed = |e: PayloadError| Rejection::Malformed(e.to_string());
+        let posted = payload::parse(body).map_err(malformed)?;
+        let service = payload::required(&posted.service, "service").map_err(malformed)?;
+        let group = payload::required(&posted.group, "group").map_err(malformed)?;
+        let kind = payload::required(&posted.kind, "type").map_err(malformed)?;
+        let project = posted
+            .project
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or(door.name);
+        let raw_content = match posted.raw_content {
+            Some(raw) => raw.to_owned(),
+            None => RawValue::from_string(body.to_owned())
+                .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?,
+        };
+        let notification = Notification {
+            service: service.to_owned(),
+            project: project.to_owned(),
+            group: group.to_owned(),
+            raw_content,
+            kind: kind.to_owned(),
+            text: posted.text.as_deref().unwrap_or("").to_owned(),
+            link: posted.link.as_deref().unwrap_or("").to_owned(),
+        };
+        Ok(Received {
+            delivery,
+            event: notification.kind.clone(),
+            notifications: vec![notification],
+        })
+    }
+}
+
+gate_core::register_source!(Native);

@@ -84,6 +84,13 @@ impl Client {
         Ok(Self { inner })
     }
 
+    /// One client per process, so that doors and sinks share the connection
+    /// pool and the trust roots are loaded once.
+    pub fn shared() -> Result<Self, HttpError> {
+        static SHARED: std::sync::OnceLock<Result<Client, HttpError>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Client::new).clone()
+    }
+
     /// Send `request` and read the whole answer, all within `timeout`.
     pub async fn send(
         &self,

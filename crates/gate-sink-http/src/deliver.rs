@@ -62,7 +62,7 @@ impl HttpSink {
                 Ok((header, value))
             })
             .collect::<Result<_, String>>()?;
-        let client = Client::new().map_err(|e| e.to_string())?;
+        let client = Client::shared().map_err(|e| e.to_string())?;
         Ok(Self {
             url: config.url,
             body: config.body,

@@ -24,7 +24,7 @@ impl PhabricatorSink {
         if config.timeout_ms == 0 {
             return Err("timeout_ms must be greater than 0".into());
         }
-        let client = Client::new().map_err(|e| e.to_string())?;
+        let client = Client::shared().map_err(|e| e.to_string())?;
         let conduit = Conduit::new(
             &config.conduit_url,
             config.token,

@@ -70,7 +70,7 @@ impl PhabricatorDoor {
                 if config.conduit_timeout_ms == 0 {
                     return Err("conduit_timeout_ms must be greater than 0".into());
                 }
-                let client = Client::new().map_err(|e| e.to_string())?;
+                let client = Client::shared().map_err(|e| e.to_string())?;
                 let conduit = Conduit::new(
                     url,
                     token.clone(),

@@ -1,0 +1,104 @@
+//! Example third-party source for Notifications Center: Gitea push webhooks.
+//!
+//! It depends on `gate-core` only. A binary serves it by linking the crate
+//! (`use gate_example_gitea_source as _;`): the `register_source!` line at the
+//! end of this file adds it to the registry, so `/gate/Gitea/<door>` works
+//! with no change to the server.
+
+mod door;
+mod push;
+mod signature;
+
+use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use serde_json::value::RawValue;
+
+pub use door::{DoorConfig, GiteaDoor};
+
+const EVENT_HEADER: &str = "X-Gitea-Event";
+const DELIVERY_HEADER: &str = "X-Gitea-Delivery";
+
+/// The `Gitea` source (`/gate/Gitea/<door>`): push events become one
+/// notification each; other events are accepted and filtered out.
+#[derive(Debug, Default)]
+pub struct Gitea;
+
+#[gate_core::async_trait]
+impl Source for Gitea {
+    const KIND: &'static str = "Gitea";
+    type DoorConfig = DoorConfig;
+    type Door = GiteaDoor;
+
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GiteaDoor, String> {
+        GiteaDoor::open(config)
+    }
+
+    async fn receive(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, GiteaDoor>,
+    ) -> Result<Received, Rejection> {
+        let event = request
+            .header(EVENT_HEADER)
+            .map(str::trim)
+            .filter(|event| !event.is_empty())
+            .ok_or(Rejection::MissingHeader(EVENT_HEADER))?;
+        check_json(request)?;
+        // Authenticate before parsing: an unsigned body is never looked at.
+        signature::check(request, &door.settings.secrets)?;
+        let delivery = request.header(DELIVERY_HEADER).map(str::to_owned);
+        if event != "push" {
+            // Gitea sends every event the hook is subscribed to; this source
+            // only notifies pushes, and a filtered event is still a success
+            // so that Gitea does not mark the hook as failing.
+            return Ok(Received {
+                delivery,
+                event: event.to_owned(),
+                notifications: Vec::new(),
+            });
+        }
+        let body = std::str::from_utf8(request.body)
+            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
+        let raw = RawValue::from_string(body.to_owned())
+            .map_err(|e| Rejection::Malformed(format!("body is not valid JSON: {e}")))?;
+        let push = push::parse(raw.get())?;
+        let text = push.text();
+        let link = push.link().to_owned();
+        let repositories = [push.repository.full_name.as_ref()];
+        let group = door
+            .mapping
+            .group_for(&Subject {
+                repositories: &repositories,
+                text: &text,
+                administrative: false,
+            })
+            .to_owned();
+        Ok(Received {
+            delivery,
+            event: event.to_owned(),
+            notifications: vec![Notification {
+                service: Self::KIND.to_owned(),
+                project: door.name.to_owned(),
+                group,
+                raw_content: raw,
+                kind: event.to_owned(),
+                text,
+                link,
+            }],
+        })
+    }
+}
+
+/// Gitea can also post forms; this example reads JSON only, and says so.
+fn check_json(request: &Request<'_>) -> Result<(), Rejection> {
+    match request.media_type() {
+        Some(media) if media == "application/json" => Ok(()),
+        Some(media) => Err(Rejection::UnsupportedMediaType(format!(
+            "{media} (set the Gitea webhook's content type to application/json)"
+        ))),
+        None => Err(Rejection::UnsupportedMediaType(
+            "none (set the Gitea webhook's content type to application/json)".into(),
+        )),
+    }
+}
+
+gate_core::register_source!(Gitea);

@@ -1,0 +1,20 @@
+//! `X-Gitea-Signature`: lower-case hex HMAC-SHA256 of the raw body, keyed
+//! with the webhook secret, with no `sha256=` prefix (unlike GitHub).
+
+use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
+use gate_core::{Rejection, Request, Secret};
+
+const SIGNATURE_HEADER: &str = "X-Gitea-Signature";
+
+pub fn check(request: &Request<'_>, secrets: &[Secret]) -> Result<(), Rejection> {
+    let signature = request
+        .header(SIGNATURE_HEADER)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or(Rejection::MissingSignature(SIGNATURE_HEADER))?;
+    // Constant-time, and every secret is tried (see gate-core).
+    if verify_hmac_hex(HmacAlgorithm::Sha256, secrets, request.body, signature) {
+        Ok(())
+    } else {
+        Err(Rejection::BadSignature)
+    }
+}

@@ -25,7 +25,12 @@ pub enum LoadError {
     Invalid { path: String, reason: String },
     #[error("environment override {name}: {reason}")]
     Override { name: String, reason: String },
+    #[error(transparent)]
+    Secrets(#[from] crate::vault::SecretsError),
 }
+
+/// The loader that also resolves `vault:` references (see `vault/mod.rs`).
+pub use crate::vault::load_with_secrets;
 
 /// The whole configuration, before plugins interpret their sections.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,6 +44,84 @@ pub struct Config {
     /// Sources by registered kind (`GitHub`, `DockerHub`...).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
+    /// Where `vault:` references are read (see `load_with_secrets`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<crate::vault::VaultSettings>,
+    #[serde(default)]
+    pub spool: SpoolConfig,
+    #[serde(default)]
+    pub dedup: DedupConfig,
+}
+
+/// `[spool]`: where events wait when a sink cannot confirm them in time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Without a spool, a sink failure is answered 503 and nothing is kept.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default = "default_spool_path")]
+    pub path: std::path::PathBuf,
+    /// When full, new failures are answered 503 (never dropped silently).
+    #[serde(default = "default_spool_max_entries")]
+    pub max_entries: u64,
+    /// First wait before retrying a sink that failed; doubles up to the max.
+    #[serde(default = "default_retry_initial_ms")]
+    pub retry_initial_ms: u64,
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: default_spool_path(),
+            max_entries: default_spool_max_entries(),
+            retry_initial_ms: default_retry_initial_ms(),
+            retry_max_ms: default_retry_max_ms(),
+        }
+    }
+}
+
+fn default_spool_path() -> std::path::PathBuf {
+    "spool/gate.redb".into()
+}
+fn default_spool_max_entries() -> u64 {
+    1_000_000
+}
+fn default_retry_initial_ms() -> u64 {
+    500
+}
+fn default_retry_max_ms() -> u64 {
+    30_000
+}
+
+/// `[dedup]`: delivery ids remembered to answer redeliveries "duplicate".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupConfig {
+    /// 0 disables deduplication.
+    #[serde(default = "default_dedup_window_s")]
+    pub window_seconds: u64,
+    #[serde(default = "default_dedup_max_entries")]
+    pub max_entries: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            window_seconds: default_dedup_window_s(),
+            max_entries: default_dedup_max_entries(),
+        }
+    }
+}
+
+fn default_dedup_window_s() -> u64 {
+    24 * 3600
+}
+fn default_dedup_max_entries() -> usize {
+    1_000_000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +141,22 @@ pub struct ServerConfig {
     /// Sinks used by doors that name none.
     #[serde(default)]
     pub default_sinks: Vec<String>,
+    /// A sink that has not confirmed within this time is spooled (or, with
+    /// no spool, failed), so the sender gets an answer before its own
+    /// timeout (GitHub waits 10 s).
+    #[serde(default = "default_delivery_deadline_ms")]
+    pub delivery_deadline_ms: u64,
+    /// The whole body must arrive within this time.
+    #[serde(default = "default_body_timeout_ms")]
+    pub body_read_timeout_ms: u64,
+    /// Connections served at once; further clients wait to be accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Answer every gate with 503 and Retry-After (reload with SIGHUP).
+    #[serde(default)]
+    pub maintenance: bool,
+    #[serde(default = "default_retry_after_s")]
+    pub maintenance_retry_after_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +167,11 @@ impl Default for ServerConfig {
             expose_config: true,
             header_read_timeout_ms: default_header_timeout_ms(),
             default_sinks: Vec::new(),
+            delivery_deadline_ms: default_delivery_deadline_ms(),
+            body_read_timeout_ms: default_body_timeout_ms(),
+            max_connections: default_max_connections(),
+            maintenance: false,
+            maintenance_retry_after_s: default_retry_after_s(),
         }
     }
 }
@@ -83,6 +187,18 @@ fn default_true() -> bool {
 }
 fn default_header_timeout_ms() -> u64 {
     10_000
+}
+fn default_delivery_deadline_ms() -> u64 {
+    8_000
+}
+fn default_body_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_connections() -> usize {
+    1_024
+}
+fn default_retry_after_s() -> u64 {
+    60
 }
 
 /// `[sources.<Kind>]`.
@@ -104,7 +220,13 @@ impl Config {
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, LoadError> {
-        let (name, text) = match path {
+        let (name, text) = Self::read(path)?;
+        Self::parse(&name, &text, env)
+    }
+
+    /// The file's name (for messages) and text, or the embedded default.
+    pub fn read(path: Option<&Path>) -> Result<(String, String), LoadError> {
+        Ok(match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
                     path: path.display().to_string(),
@@ -116,8 +238,7 @@ impl Config {
                 "<default configuration>".to_owned(),
                 DEFAULT_CONFIG.to_owned(),
             ),
-        };
-        Self::parse(&name, &text, env)
+        })
     }
 
     pub fn parse(
@@ -125,6 +246,16 @@ impl Config {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, LoadError> {
+        Self::from_table(name, Self::parse_table(name, text, env)?)
+    }
+
+    /// The TOML table with the environment overrides applied, before
+    /// interpretation (secret references are resolved on it).
+    pub fn parse_table(
+        name: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<toml::Table, LoadError> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| LoadError::Syntax {
             path: name.to_owned(),
             reason: one_line(&e),
@@ -137,6 +268,10 @@ impl Config {
                 })?;
             }
         }
+        Ok(table)
+    }
+
+    pub fn from_table(name: &str, table: toml::Table) -> Result<Self, LoadError> {
         toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| LoadError::Invalid {

@@ -2,15 +2,18 @@
 //! deliver to the door's sinks, answer with the actions report.
 
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::future::join_all;
-use gate_core::{signature::body_digest, Action, ActionStatus, ActionsReport, Envelope, Request};
-use http::{HeaderMap, StatusCode};
+use gate_core::{
+    signature::body_digest, Action, ActionStatus, ActionsReport, BuiltSink, Envelope, Request,
+};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
 use crate::body::{read_limited, BodyError};
+use crate::dedup::Begin;
 use crate::gateway::{DoorEntry, Gateway};
 use crate::respond::{self, Body};
 
@@ -52,13 +55,35 @@ where
             format!("no door {door_name:?} for source {kind}"),
         );
     };
-    let limit = gateway.server().max_body_bytes;
-    let bytes = match read_limited(request.headers, body, limit).await {
-        Ok(bytes) => bytes,
-        Err(e @ (BodyError::DeclaredTooLarge { .. } | BodyError::TooLarge { .. })) => {
+    let server = gateway.server();
+    if server.maintenance {
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "maintenance",
+            "the gateway is in maintenance; retry later".into(),
+        );
+        retry_after(&mut response, server.maintenance_retry_after_s);
+        return response;
+    }
+    let read = read_limited(request.headers, body, server.max_body_bytes);
+    let bytes = match tokio::time::timeout(Duration::from_millis(server.body_read_timeout_ms), read)
+        .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e @ (BodyError::DeclaredTooLarge { .. } | BodyError::TooLarge { .. }))) => {
             return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
         }
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_body", e.to_string()),
+        Ok(Err(e)) => return refuse(StatusCode::BAD_REQUEST, "bad_body", e.to_string()),
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive within {} ms",
+                    server.body_read_timeout_ms
+                ),
+            )
+        }
     };
     let source_request = Request {
         headers: request.headers,
@@ -86,7 +111,26 @@ where
             notification,
         })
         .collect();
-    let actions = deliver(entry, &envelopes).await;
+    let dedup_key = format!("{kind}/{door_name}/{delivery}");
+    let state = gateway.state();
+    let actions = match state.dedup.begin(&dedup_key) {
+        Begin::Seen => duplicate_actions(entry, &envelopes),
+        Begin::InFlight => {
+            let mut response = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "in_progress",
+                format!("delivery {delivery} is being handled by another request; retry"),
+            );
+            retry_after(&mut response, 1);
+            return response;
+        }
+        Begin::Fresh => {
+            let actions = deliver(gateway, entry, &envelopes).await;
+            let accepted = !actions.iter().any(|a| a.status == ActionStatus::Failed);
+            state.dedup.finish(&dedup_key, accepted);
+            actions
+        }
+    };
     let status = report_status(&actions);
     tracing::info!(
         source = kind,
@@ -111,18 +155,96 @@ where
 
 /// Every notification to every sink of the door, all at once: a slow sink
 /// does not hold back the others.
-async fn deliver(entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
+async fn deliver(gateway: &Gateway, entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
     let deliveries = envelopes.iter().flat_map(|envelope| {
         entry
             .sinks
             .iter()
-            .map(move |sink| sink.sink.deliver(envelope))
+            .map(move |sink| deliver_or_spool(gateway, sink, envelope))
     });
     join_all(deliveries).await
 }
 
-/// 200 when every action delivered (or was skipped on purpose), 503 when any
-/// failed: the sender should retry, nothing was kept.
+/// Deliver within the deadline; on failure keep the event in the spool (the
+/// action says `spooled`, with the failure as the reason), or fail when
+/// there is no spool or it cannot take the event.
+async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelope) -> Action {
+    let deadline_ms = gateway.server().delivery_deadline_ms;
+    let deadline = Duration::from_millis(deadline_ms);
+    let action = match tokio::time::timeout(deadline, sink.sink.deliver(envelope)).await {
+        Ok(action) => action,
+        Err(_) => Action::failed(
+            sink.kind,
+            &sink.name,
+            Some(envelope.notification.routing_key()),
+            "deadline",
+            format!("the sink did not answer within {deadline_ms} ms"),
+        ),
+    };
+    if action.status != ActionStatus::Failed {
+        return action;
+    }
+    let state = gateway.state();
+    let Some(spool) = state.spool.clone() else {
+        return action;
+    };
+    let reason = action
+        .error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    let sink_name = sink.name.clone();
+    let kept = envelope.clone();
+    // redb commits block on fsync: keep them off the async workers.
+    let appended =
+        tokio::task::spawn_blocking(move || spool.append(&sink_name, &kept, &reason)).await;
+    match appended {
+        Ok(Ok(id)) => {
+            tracing::warn!(sink = %sink.name, delivery = %envelope.delivery, spool_id = id, "sink failed; event spooled");
+            state.spooled.notify_one();
+            Action {
+                status: ActionStatus::Spooled,
+                ..action
+            }
+        }
+        Ok(Err(error)) => not_spooled(action, &sink.name, &error.to_string()),
+        Err(error) => not_spooled(action, &sink.name, &error.to_string()),
+    }
+}
+
+fn not_spooled(mut action: Action, sink: &str, why: &str) -> Action {
+    tracing::error!(%sink, reason = %why, "sink failed and the event could not be spooled");
+    if let Some(error) = action.error.as_mut() {
+        error.message = format!("{}; not spooled: {why}", error.message);
+    }
+    action
+}
+
+/// The answer to a delivery id already handled: nothing is published again.
+fn duplicate_actions(entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
+    envelopes
+        .iter()
+        .flat_map(|envelope| {
+            entry.sinks.iter().map(move |sink| Action {
+                action: sink.kind.to_owned(),
+                target: sink.name.clone(),
+                routing_key: Some(envelope.notification.routing_key()),
+                status: ActionStatus::Duplicate,
+                error: None,
+            })
+        })
+        .collect()
+}
+
+fn retry_after(response: &mut http::Response<Body>, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
+/// 503 when any action failed (the sender should retry: nothing was kept),
+/// else 202 when any was spooled, else 200 (delivered, skipped on purpose,
+/// or duplicate).
 fn report_status(actions: &[Action]) -> StatusCode {
     if actions.iter().any(|a| a.status == ActionStatus::Failed) {
         StatusCode::SERVICE_UNAVAILABLE

@@ -9,6 +9,7 @@ use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
 use crate::config::{Config, ServerConfig};
+use crate::state::GateState;
 
 /// Every problem found in a configuration, so that `config check` reports
 /// them all at once rather than one per run.
@@ -35,6 +36,7 @@ pub struct Gateway {
     server: ServerConfig,
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
+    state: Arc<GateState>,
 }
 
 impl fmt::Debug for Gateway {
@@ -49,7 +51,11 @@ impl fmt::Debug for Gateway {
 impl Gateway {
     /// Validate and build everything. Runs inside the Tokio runtime, since
     /// sinks may start background tasks (the AMQP sink connects eagerly).
+    ///
+    /// The gateway has no spool (a sink failure is answered 503) until
+    /// [`Gateway::with_state`] gives it one.
     pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+        let state = Arc::new(GateState::in_memory(&config));
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
         for (name, mut table) in config.sinks {
@@ -143,7 +149,23 @@ impl Gateway {
             server: config.server,
             doors,
             sinks,
+            state,
         })
+    }
+
+    /// Use `state` (spool, delivery-id memory): the one opened at start,
+    /// or the previous gateway's on a reload.
+    pub fn with_state(mut self, state: Arc<GateState>) -> Self {
+        self.state = state;
+        self
+    }
+
+    pub fn state(&self) -> &Arc<GateState> {
+        &self.state
+    }
+
+    pub fn sink(&self, name: &str) -> Option<&BuiltSink> {
+        self.sinks.get(name)
     }
 
     pub fn server(&self) -> &ServerConfig {
@@ -214,6 +236,7 @@ impl Gateway {
             },
             "sources": sources,
             "sinks": sinks,
+            "spool": self.state.spool.as_ref().map(|s| json!({ "path": s.path(), "depth": s.depth() })),
             "features": {
                 "sources": self.registry.source_kinds(),
                 "sinks": self.registry.sink_kinds(),

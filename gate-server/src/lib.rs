@@ -3,13 +3,21 @@
 //! Rust services can embed the same service in their own server.
 
 mod body;
+pub mod cli;
 pub mod config;
+mod dedup;
 mod gate;
 pub mod gateway;
 mod plugins;
+mod redeliver;
+pub mod reload;
 mod respond;
 pub mod server;
 pub mod service;
+pub mod shared;
+pub mod state;
+pub mod tower;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -17,6 +25,8 @@ pub use config::Config;
 pub use gate_core::{Registry, RegistryError};
 pub use gateway::{ConfigErrors, Gateway};
 pub use service::{route, GatewayService};
+pub use shared::SharedGateway;
+pub use tower::{GatewayTower, PeerIp};
 
 /// Every plugin linked into this build (see `plugins.rs`).
 pub fn registry() -> Result<Arc<Registry>, RegistryError> {

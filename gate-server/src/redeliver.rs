@@ -116,6 +116,7 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             match blocking(spool, move |s| s.remove(&name, &delivered)).await {
                 Ok(_) => {
                     progress = true;
+                    gateway.state().metrics.redelivered(&sink_name, count);
                     tracing::info!(sink = %sink_name, count, left = spool.depth(), "spooled events redelivered");
                 }
                 // Delivered but still spooled: they will be sent again

@@ -33,6 +33,15 @@ pub fn error(status: StatusCode, kind: &str, message: &str) -> Response<Body> {
     )
 }
 
+/// The OpenMetrics text exposition, which Prometheus scrapes.
+pub fn metrics(text: String) -> Response<Body> {
+    with_type(
+        StatusCode::OK,
+        text,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    )
+}
+
 pub fn method_not_allowed(allow: &'static str, message: &str) -> Response<Body> {
     let mut response = text(StatusCode::METHOD_NOT_ALLOWED, message);
     response

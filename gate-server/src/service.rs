@@ -58,11 +58,14 @@ where
         return gate::handle(gateway, request, body).await;
     }
     match path {
-        "/status" | "/ready" | "/config" if method != Method::GET && method != Method::HEAD => {
+        "/status" | "/ready" | "/config" | "/metrics"
+            if method != Method::GET && method != Method::HEAD =>
+        {
             respond::method_not_allowed("GET, HEAD", &format!("{path} only answers GET"))
         }
         "/status" => respond::text(StatusCode::OK, "ALIVE"),
         "/ready" => ready(gateway).await,
+        "/metrics" => respond::metrics(gateway.state().metrics.render(gateway)),
         "/config" if gateway.server().expose_config => {
             respond::json(StatusCode::OK, &gateway.describe())
         }
@@ -78,7 +81,8 @@ fn not_found(path: &str) -> http::Response<Body> {
     )
 }
 
-/// 200 when every sink can deliver now, else 503 with each sink's reason.
+/// 200 when every sink can deliver now and the spool is writable, else 503
+/// with the reason of each problem.
 async fn ready(gateway: &Gateway) -> http::Response<Body> {
     let sinks: Vec<_> = gateway.sinks().collect();
     let checks = join_all(sinks.iter().map(|s| s.sink.ready())).await;
@@ -87,12 +91,20 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         .zip(checks)
         .filter_map(|(sink, check)| check.err().map(|reason| (sink.name.clone(), json!(reason))))
         .collect();
-    if problems.is_empty() {
+    let spool = match gateway.state().spool.clone() {
+        Some(spool) => match tokio::task::spawn_blocking(move || spool.check_writable()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        },
+        None => None,
+    };
+    if problems.is_empty() && spool.is_none() {
         respond::json(StatusCode::OK, &json!({ "ready": true }))
     } else {
         respond::json(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "ready": false, "sinks": problems }),
+            &json!({ "ready": false, "sinks": problems, "spool": spool }),
         )
     }
 }

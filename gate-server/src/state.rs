@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, SpoolConfig};
 use crate::dedup::Dedup;
+use crate::metrics::Metrics;
 
 #[derive(Debug)]
 pub struct GateState {
@@ -18,6 +19,7 @@ pub struct GateState {
     pub retry_max: Duration,
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
+    pub metrics: Metrics,
 }
 
 impl GateState {
@@ -54,6 +56,7 @@ impl GateState {
             retry_initial: Duration::from_millis(retry_initial_ms.max(1)),
             retry_max: Duration::from_millis(retry_max_ms.max(retry_initial_ms).max(1)),
             spooled: Notify::new(),
+            metrics: Metrics::default(),
         }
     }
 }

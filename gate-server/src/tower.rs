@@ -70,3 +70,35 @@ where
         Box::pin(async move { Ok(route(&gateway, request, peer).await) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use tower_service::Service;
+
+    use super::*;
+
+    type Request = http::Request<Full<Bytes>>;
+
+    #[tokio::test]
+    async fn is_always_ready_and_answers_like_route() {
+        let registry = crate::registry().expect("registry");
+        let tower = GatewayTower::from_config(Config::default(), registry).expect("gateway");
+        let mut service = tower.clone();
+        std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut service, cx))
+            .await
+            .expect("infallible");
+        let request = http::Request::get("/status")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = service.call(request).await.expect("infallible");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        let body = response.into_body().collect().await.expect("body");
+        assert_eq!(body.to_bytes(), "ALIVE\n");
+        let request = http::Request::get("/gate/Nobody/x")
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = service.call(request).await.expect("infallible");
+        assert_eq!(response.status(), http::StatusCode::NOT_FOUND);
+    }
+}

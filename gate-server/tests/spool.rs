@@ -212,3 +212,82 @@ async fn maintenance_answers_503_with_retry_after() {
     assert_eq!(answer.headers["retry-after"], "120");
     assert_eq!(answer.json()["error"]["type"], "maintenance");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_actions_spool_and_duplicates() {
+    let exchange = unique("test.spool.metrics");
+    let mut proxy = Proxy::start("127.0.0.1:5672".parse().expect("addr")).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = common::gateway_with_state(&config(
+        &exchange,
+        proxy.addr,
+        &dir.path().join("spool.redb"),
+        "",
+    ));
+    let mut consumer = Consumer::bind(&exchange, "#").await;
+    let server = Running::start(gateway).await;
+    assert_eq!(push(&server, "m-1").await.status, StatusCode::OK);
+    assert_eq!(push(&server, "m-1").await.status, StatusCode::OK);
+    proxy.stop();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(push(&server, "m-2").await.status, StatusCode::ACCEPTED);
+    let ready = server.get("/ready").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        ready.json()["sinks"]["rabbit"].is_string(),
+        "{}",
+        ready.text()
+    );
+
+    let metrics = server.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.headers["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("application/openmetrics-text")));
+    let text = metrics.text();
+    for expected in [
+        "gate_requests_total{source=\"GitHub\",door=\"acme\",status=\"200\"} 2",
+        "gate_requests_total{source=\"GitHub\",door=\"acme\",status=\"202\"} 1",
+        "gate_sink_actions_total{sink=\"rabbit\",status=\"delivered\",reason=\"ok\"} 1",
+        "gate_dedup_hits_total 1",
+        "gate_spool_depth 1",
+        "gate_sink_stat{sink=\"rabbit\",stat=\"connections_opened\"} 1",
+        "gate_request_duration_seconds_count{source=\"GitHub\"} 3",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("gate_sink_actions_total{sink=\"rabbit\",status=\"spooled\""),
+        "{text}"
+    );
+
+    let unknown = server
+        .post("/gate/GitHub/stranger", &[], b"{}".to_vec())
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let text = server.get("/metrics").await.text();
+    assert!(
+        text.contains("door=\"_unknown\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("stranger"),
+        "unknown door names must not become labels"
+    );
+
+    proxy.resume().await;
+    let ids = message_ids(&consumer.drain(Duration::from_secs(3)).await);
+    assert_eq!(ids, ["m-1", "m-2"]);
+    let text = server.get("/metrics").await.text();
+    assert!(
+        text.contains("gate_spool_redelivered_total{sink=\"rabbit\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gate_sink_stat{sink=\"rabbit\",stat=\"reconnects\"} 1"),
+        "{text}"
+    );
+    assert_eq!(server.get("/ready").await.status, StatusCode::OK);
+    server.stop().await;
+    consumer.delete().await;
+}

@@ -20,6 +20,12 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
 
     /// Flush and release resources before exit.
     async fn close(&self) {}
+
+    /// Counters the sink keeps about itself (e.g. `reconnects`), exported
+    /// by `/metrics` as `gate_sink_stat{sink, stat}`.
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// Builds a [`Sink`] from its configuration table. Implement it, then call

@@ -199,4 +199,12 @@ impl Sink for AmqpSink {
     async fn close(&self) {
         self.link.close().await;
     }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let opened = self.link.connects();
+        vec![
+            ("connections_opened", opened),
+            ("reconnects", opened.saturating_sub(1)),
+        ]
+    }
 }

@@ -1,0 +1,189 @@
+//! `/metrics` in the Prometheus text format: requests by source, door and
+//! status, request latency, what sinks did with each notification (confirms,
+//! nacks, returns, timeouts, spooled...), spool depth, redeliveries,
+//! duplicates, and each sink's own counters (reconnects).
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use gate_core::Action;
+
+use crate::gateway::Gateway;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    source: String,
+    door: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    sink: String,
+    status: String,
+    /// The error type (`nack`, `unroutable`, `timeout`...), or `ok`.
+    reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    sink: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkStatLabels {
+    sink: String,
+    stat: String,
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<SourceLabels, Histogram>,
+    actions: Family<ActionLabels, Counter>,
+    redelivered: Family<SinkLabels, Counter>,
+    duplicates: Counter,
+    spool_depth: Gauge,
+    sink_stats: Family<SinkStatLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("gate");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Gate requests by source, door and HTTP status",
+            requests.clone(),
+        );
+        let latency = Family::<SourceLabels, Histogram>::new_with_constructor(|| {
+            // 0.25 ms to about 16 s.
+            Histogram::new(exponential_buckets(0.000_25, 2.0, 17))
+        });
+        registry.register(
+            "request_duration_seconds",
+            "Gate request latency",
+            latency.clone(),
+        );
+        let actions = Family::<ActionLabels, Counter>::default();
+        registry.register(
+            "sink_actions",
+            "Notifications handled by each sink, by outcome",
+            actions.clone(),
+        );
+        let redelivered = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "spool_redelivered",
+            "Spooled events delivered after a failure",
+            redelivered.clone(),
+        );
+        let duplicates = Counter::default();
+        registry.register(
+            "dedup_hits",
+            "Deliveries answered as duplicates",
+            duplicates.clone(),
+        );
+        let spool_depth = Gauge::default();
+        registry.register(
+            "spool_depth",
+            "Events waiting in the spool",
+            spool_depth.clone(),
+        );
+        let sink_stats = Family::<SinkStatLabels, Gauge>::default();
+        registry.register(
+            "sink_stat",
+            "Counters kept by the sinks (reconnects...)",
+            sink_stats.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            actions,
+            redelivered,
+            duplicates,
+            spool_depth,
+            sink_stats,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn request(&self, source: &str, door: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                source: source.to_owned(),
+                door: door.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn action(&self, sink: &str, action: &Action) {
+        let status = serde_json::to_value(action.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let reason = action
+            .error
+            .as_ref()
+            .map_or_else(|| "ok".to_owned(), |e| e.kind.clone());
+        self.actions
+            .get_or_create(&ActionLabels {
+                sink: sink.to_owned(),
+                status,
+                reason,
+            })
+            .inc();
+    }
+
+    pub fn duplicate(&self) {
+        self.duplicates.inc();
+    }
+
+    pub fn redelivered(&self, sink: &str, count: usize) {
+        self.redelivered
+            .get_or_create(&SinkLabels {
+                sink: sink.to_owned(),
+            })
+            .inc_by(count as u64);
+    }
+
+    /// The text exposition, with gauges read from the gateway now.
+    pub fn render(&self, gateway: &Gateway) -> String {
+        let depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth());
+        self.spool_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        for sink in gateway.sinks() {
+            for (stat, value) in sink.sink.stats() {
+                self.sink_stats
+                    .get_or_create(&SinkStatLabels {
+                        sink: sink.name.clone(),
+                        stat: stat.to_owned(),
+                    })
+                    .set(i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        }
+        let mut text = String::new();
+        if encode(&mut text, &self.registry).is_err() {
+            text = "# metrics could not be encoded\n".into();
+        }
+        text
+    }
+}

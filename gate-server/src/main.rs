@@ -37,6 +37,9 @@ enum Command {
     Simulate(gate_server::cli::simulate::SimulateArgs),
     /// Print the notifications passing through the exchange.
     Tail(gate_server::cli::tail::TailArgs),
+    /// List, replay or drop the events waiting in the spool (of a stopped
+    /// gate-server; exit 1 when an entry is missing or still fails).
+    Spool(gate_server::cli::spool::SpoolArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,10 +65,16 @@ struct ConfigArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The operator tools print their own one-line errors; the AMQP client's
+    // log of the same failure would only repeat it.
+    let default_filter = match cli.command {
+        Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -80,6 +89,7 @@ fn main() -> ExitCode {
         // These choose their own exit codes.
         Command::Simulate(args) => return runtime.block_on(gate_server::cli::simulate::run(args)),
         Command::Tail(args) => return runtime.block_on(gate_server::cli::tail::run(args)),
+        Command::Spool(args) => return runtime.block_on(gate_server::cli::spool::run(args)),
         command => command,
     };
     match runtime.block_on(run(command)) {
@@ -94,7 +104,9 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         // Dispatched by `main`, which lets them set their own exit codes.
-        Command::Simulate(_) | Command::Tail(_) => anyhow::bail!("not handled here"),
+        Command::Simulate(_) | Command::Tail(_) | Command::Spool(_) => {
+            anyhow::bail!("not handled here")
+        }
         Command::Serve { config } => serve(config).await,
         Command::Config {
             action: ConfigAction::Check { config },

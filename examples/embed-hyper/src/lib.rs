@@ -1,0 +1,71 @@
+//! A plain hyper 1 server that owns its listener and serves the gateway
+//! beside its own routes. The application keeps control of the accept loop,
+//! connection settings and shutdown; the gateway is one async function,
+//! [`gate_server::route`], called for the requests it should answer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use gate_server::Gateway;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+/// Accept connections until `shutdown` completes, then wait for the
+/// requests in flight and close the gateway's sinks.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    // Out of descriptors or a reset before accept: keep serving.
+                    continue;
+                };
+                let gateway = Arc::clone(&gateway);
+                let service = service_fn(move |request| {
+                    handle(Arc::clone(&gateway), peer.ip(), request)
+                });
+                let connection = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, %peer, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    gateway.close().await;
+}
+
+/// The application's routing: its own `/hello`, the gateway for the rest.
+/// The peer address is passed on for sources with IP allow-lists.
+async fn handle(
+    gateway: Arc<Gateway>,
+    peer: IpAddr,
+    request: http::Request<Incoming>,
+) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    if request.uri().path() == "/hello" {
+        return Ok(http::Response::new(Full::new(Bytes::from_static(
+            b"hello from the hyper application\n",
+        ))));
+    }
+    Ok(gate_server::route(&gateway, request, Some(peer)).await)
+}

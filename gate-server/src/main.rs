@@ -37,6 +37,9 @@ enum Command {
     Simulate(gate_server::cli::simulate::SimulateArgs),
     /// Print the notifications passing through the exchange.
     Tail(gate_server::cli::tail::TailArgs),
+    /// List, replay or drop the events waiting in the spool (of a stopped
+    /// gate-server; exit 1 when an entry is missing or still fails).
+    Spool(gate_server::cli::spool::SpoolArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         // These choose their own exit codes.
         Command::Simulate(args) => return runtime.block_on(gate_server::cli::simulate::run(args)),
         Command::Tail(args) => return runtime.block_on(gate_server::cli::tail::run(args)),
+        Command::Spool(args) => return runtime.block_on(gate_server::cli::spool::run(args)),
         command => command,
     };
     match runtime.block_on(run(command)) {
@@ -100,7 +104,9 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         // Dispatched by `main`, which lets them set their own exit codes.
-        Command::Simulate(_) | Command::Tail(_) => anyhow::bail!("not handled here"),
+        Command::Simulate(_) | Command::Tail(_) | Command::Spool(_) => {
+            anyhow::bail!("not handled here")
+        }
         Command::Serve { config } => serve(config).await,
         Command::Config {
             action: ConfigAction::Check { config },

@@ -1,7 +1,9 @@
 //! Operator commands beside `serve`: `simulate` (run a door on a payload
-//! file) and `tail` (watch the notifications exchange).
+//! file), `tail` (watch the notifications exchange) and `spool` (list,
+//! replay or drop waiting events).
 
 mod credentials;
 pub mod simulate;
+pub mod spool;
 pub mod tail;
 mod time;

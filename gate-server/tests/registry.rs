@@ -6,7 +6,16 @@ fn registered_kinds_are_exactly_the_built_in_plugins() {
     let registry = gate_server::registry().expect("a valid registry");
     assert_eq!(
         registry.source_kinds(),
-        ["DockerHub", "GitHub", "Jenkins", "Notification", "Phabricator"]
+        [
+            "DockerHub",
+            "GitHub",
+            "Jenkins",
+            "Notification",
+            "Phabricator"
+        ]
     );
-    assert_eq!(registry.sink_kinds(), ["amqp", "file", "http", "phabricator"]);
+    assert_eq!(
+        registry.sink_kinds(),
+        ["amqp", "file", "http", "phabricator"]
+    );
 }

@@ -45,6 +45,13 @@ impl Source for GitHub {
         let payload = format.payload(request.body)?;
         let raw = RawValue::from_string(payload)
             .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
+        // serde would also fill the event structs from a JSON array, by
+        // position; `RawValue` has no leading blanks, so one byte tells.
+        if !raw.get().starts_with('{') {
+            return Err(Rejection::Malformed(format!(
+                "unexpected {event} payload: not a JSON object"
+            )));
+        }
         let rendered = events::render(event, raw.get())
             .map_err(|e| Rejection::Malformed(format!("unexpected {event} payload: {e}")))?;
         let text = match door.settings.template_for(event) {

@@ -392,3 +392,28 @@ admin_group = "admin""#,
     assert_eq!(door.described["admin_group"], "admin");
     assert!(!door.described.to_string().contains("hunter"));
 }
+
+/// Fuzzing regression: serde fills a struct from a JSON array by position,
+/// so a signed `[]` (or `["zen", 1]`) was delivered as an event.
+#[tokio::test]
+async fn payload_must_be_a_json_object() {
+    let source = source();
+    let door = door(source.as_ref());
+    for (event, body) in [
+        ("team_add", "[]"),
+        ("ping", r#"["Design for failure.", 1]"#),
+        ("push", " [\"refs/heads/main\"] "),
+        ("star", "\"octocat\""),
+    ] {
+        let h = headers(event, "application/json", SECRET, body.as_bytes());
+        let err = send(source.as_ref(), &door, &h, body.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Rejection::Malformed(format!("unexpected {event} payload: not a JSON object")),
+            "{body}"
+        );
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+}

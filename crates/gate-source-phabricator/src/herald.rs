@@ -29,7 +29,16 @@ pub struct HookAction {
     pub test: bool,
 }
 
+/// The whitespace JSON allows before a value.
+const JSON_BLANKS: [char; 4] = [' ', '\t', '\n', '\r'];
+
 pub fn parse(body: &str) -> Result<HeraldHook<'_>, Rejection> {
+    // serde would also fill the hook struct from a JSON array, by position.
+    if !body.trim_start_matches(JSON_BLANKS).starts_with('{') {
+        return Err(Rejection::Malformed(
+            "a herald webhook must be a JSON object".into(),
+        ));
+    }
     serde_json::from_str(body)
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))
 }

@@ -188,3 +188,30 @@ fn door_settings_are_checked_and_described_without_secrets() {
         assert_eq!(err.location, "sources.Phabricator.doors.acme");
     }
 }
+
+/// Fuzzing regression: serde fills a struct from a JSON array by position,
+/// so `[{"phid": ...}]` was taken as a Herald hook of type TASK.
+#[tokio::test]
+async fn herald_body_must_be_a_json_object() {
+    let door = open("hook_key = \"k1\"").expect("door");
+    for body in [
+        r#"[{"type":"TASK","phid":"PHID-TASK-4mxk2ofyzq3vbc7hd5ln"}]"#,
+        r#" [["TASK","PHID-TASK-4mxk2ofyzq3vbc7hd5ln"],[true]]"#,
+        "\"PHID-TASK-x\"",
+    ] {
+        let refused = post(
+            &door,
+            "application/json",
+            &[(SIG, &signed("k1", body))],
+            None,
+            body,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&refused, Rejection::Malformed(m) if m.contains("JSON object")),
+            "{body}: {refused:?}"
+        );
+        assert_eq!(refused.status(), 400);
+    }
+}

@@ -325,6 +325,17 @@ async fn approle_login_reads_secrets_and_keeps_its_token_renewed() {
             .starts_with("sinks.s.note: cannot read vault:secret/other#k: 403"),
         "{err}"
     );
+    // A refused token is not reused: the next load logs in again.
+    let path = github_config(
+        &dir,
+        &format!(
+            "[vault]\naddress = {:?}\nrole_id = {role_id:?}\nsecret_id = {secret_id:?}\n",
+            bao.address
+        ),
+        "vault:secret/gate/github#webhook",
+    );
+    loader.load(Some(&path), Vec::new()).await.expect("loads");
+    assert_eq!(loader.logins(), 2);
 }
 
 #[tokio::test]

@@ -238,9 +238,13 @@ fn auth_lease(answer: &[u8]) -> Result<Lease, String> {
 /// `403 Forbidden: permission denied`, with the vault's own error messages
 /// (they describe the request, never a secret), cut to a sane length.
 fn describe_failure(status: StatusCode, answer: &[u8]) -> String {
+    // Vault's messages may span lines ("1 error occurred:\n\t* ..."): one line here.
     let errors = serde_json::from_slice::<ErrorsAnswer>(answer)
         .map(|a| a.errors.join("; "))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut message = format!(
         "{} {}",
         status.as_u16(),

@@ -102,6 +102,14 @@ impl SecretsLoader {
                 slot.insert(read);
             }
         }
+        // A refused token (revoked, or expired early) must not be reused:
+        // the next load logs in again.
+        let refused = secrets
+            .values()
+            .any(|read| matches!(read, Err(ReadError::Other(reason)) if reason.starts_with("403")));
+        if refused {
+            self.session = None;
+        }
         let mut values = HashMap::new();
         for (location, reference) in &found {
             let failed = |reason: String| SecretsError::Read {

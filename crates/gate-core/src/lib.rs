@@ -8,6 +8,7 @@
 
 mod action;
 mod config_error;
+pub mod json;
 mod mapping;
 mod notification;
 mod registry;

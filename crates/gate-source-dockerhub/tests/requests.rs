@@ -297,3 +297,25 @@ async fn group_comes_from_the_mapping_on_the_repository_name() {
     assert_eq!(received.notifications[0].group, "images");
     assert_eq!(received.notifications[0].project, "acme");
 }
+
+/// Fuzzing regression: a lone UTF-16 surrogate escape passed the raw-JSON
+/// check and was published as a message serde_json consumers cannot parse.
+#[tokio::test]
+async fn a_lone_surrogate_escape_is_400() {
+    let (source, door) = door("");
+    let headers = json_headers();
+    let query = format!("token={TOKEN}");
+    let body = br#"{"push_data":{"pusher":"octo\ud800cat"},"repository":{"repo_name":"acme/widgets","description":"\ud800x"}}"#;
+    let request = Request {
+        headers: &headers,
+        body,
+        query: Some(&query),
+        peer: None,
+    };
+    let refused = source.receive(&request, &door).await.unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("surrogate") || m.contains("escape")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

@@ -43,6 +43,8 @@ impl Source for GitHub {
         let format = body::Format::of(request)?;
         signature::check(request, door.settings)?;
         let payload = format.payload(request.body)?;
+        gate_core::json::check_escapes(&payload)
+            .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
         let raw = RawValue::from_string(payload)
             .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
         // serde would also fill the event structs from a JSON array, by

@@ -417,3 +417,22 @@ async fn payload_must_be_a_json_object() {
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+/// Fuzzing regression: a lone UTF-16 surrogate escape in a field the event
+/// renderer skips passed the raw-JSON check and was published as a message
+/// serde_json consumers cannot parse.
+#[tokio::test]
+async fn a_lone_surrogate_escape_is_malformed() {
+    let source = source();
+    let door = door(source.as_ref());
+    let body = r#"{"zen":"Design for failure.","hook_id":1,"hook":{"note":"\ud800x"},"repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}"#;
+    let h = headers("ping", "application/json", SECRET, body.as_bytes());
+    let err = send(source.as_ref(), &door, &h, body.as_bytes())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Rejection::Malformed(m) if m.starts_with("payload is not valid JSON")),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+}

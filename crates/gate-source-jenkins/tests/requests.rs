@@ -274,3 +274,20 @@ fn described_door_hides_the_token() {
     assert_eq!(door.described["only_failures"][0], "nightly-*");
     assert!(!door.described.to_string().contains(TOKEN));
 }
+
+/// Fuzzing regression: a lone UTF-16 surrogate escape passed the raw-JSON
+/// check and was published as a message serde_json consumers cannot parse.
+#[tokio::test]
+async fn a_lone_surrogate_escape_is_400() {
+    let (source, door) = door("");
+    let headers = headers(&[("x-gate-token", TOKEN)]);
+    let body = r#"{"name":"widgets-main","build":{"phase":"STARTED","log":"\udc00 done"}}"#;
+    let refused = receive(source.as_ref(), &door, &headers, None, body)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("surrogate") || m.contains("escape")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

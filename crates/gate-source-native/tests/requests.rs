@@ -359,3 +359,18 @@ fn described_door_hides_secrets_and_tokens() {
     let text = door.described.to_string();
     assert!(!text.contains(KEY) && !text.contains(TOKEN), "{text}");
 }
+
+/// Fuzzing regression: a lone UTF-16 surrogate escape passed the raw-JSON
+/// check and was published as a message serde_json consumers cannot parse.
+#[tokio::test]
+async fn a_lone_surrogate_escape_is_400() {
+    let door = signed_door();
+    let body = r#"{"service":"Deployer","group":"ops","type":"deploy","rawContent":{"environment":"\ud800pr"}}"#;
+    let headers = headers(&[("x-gate-signature", signature(KEY, body))]);
+    let refused = post(&door, &headers, body).await.unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("surrogate") || m.contains("escape")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

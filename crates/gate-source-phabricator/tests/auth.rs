@@ -215,3 +215,25 @@ async fn herald_body_must_be_a_json_object() {
         assert_eq!(refused.status(), 400);
     }
 }
+
+/// Fuzzing regression: a lone UTF-16 surrogate escape passed the raw-JSON
+/// check and was published as a message serde_json consumers cannot parse.
+#[tokio::test]
+async fn herald_lone_surrogate_escape_is_400() {
+    let door = open("hook_key = \"k1\"").expect("door");
+    let body = r#"{"object":{"type":"TASK","phid":"PHID-TASK-4mxk2ofyzq3vbc7hd5ln"},"transactions":[{"phid":"PHID-XACT-TASK-\ud800x"}]}"#;
+    let refused = post(
+        &door,
+        "application/json",
+        &[(SIG, &signed("k1", body))],
+        None,
+        body,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("surrogate") || m.contains("escape")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status(), 400);
+}

@@ -12,7 +12,9 @@ use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Full};
 
 pub mod amqp;
-pub mod broker;
+/// The private RabbitMQ node lives in gate-testkit (the soak run uses it too).
+#[allow(unused_imports)] // only the fault tests use it
+pub use gate_testkit::broker;
 pub mod process;
 pub mod proxy;
 

@@ -1,10 +1,13 @@
-//! A private RabbitMQ node for the fault tests: they stop and start it at
-//! will without disturbing the shared broker other tests use.
+//! A private RabbitMQ node for the fault tests and the soak run: they stop
+//! and start it at will without disturbing the shared broker other tests
+//! use. Test support: it panics with a clear message when the node cannot
+//! be managed.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[derive(Debug)]
 pub struct PrivateBroker {
     pub port: u16,
     node: String,

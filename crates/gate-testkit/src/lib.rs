@@ -1,0 +1,5 @@
+//! Helpers for tests and load runs that need real infrastructure: a private
+//! RabbitMQ node that can be stopped and started without touching the
+//! shared broker other tests use.
+
+pub mod broker;

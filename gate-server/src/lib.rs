@@ -11,7 +11,7 @@ pub mod gateway;
 mod metrics;
 mod plugins;
 mod rate_limit;
-mod redeliver;
+pub mod redeliver;
 pub mod reload;
 mod respond;
 pub mod server;

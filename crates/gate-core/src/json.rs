@@ -1,36 +1,114 @@
 //! A strict check of received JSON before it is kept as `rawContent`.
-//! serde_json's `RawValue` (and `IgnoredAny`) skip over string escapes
-//! without pairing UTF-16 surrogates, so a body with a lone `"\ud800"` is
-//! accepted as raw JSON, published, and then refused by every consumer that
-//! parses it with serde_json (found by fuzzing, see docs/fuzzing.md).
+//! serde_json's `RawValue` (and `IgnoredAny`) skip over values without
+//! building them, so they let through JSON that serde_json's own full parser
+//! refuses: lone UTF-16 surrogate escapes (`"\ud800"`), numbers out of range
+//! (`1e999`) and nesting past its recursion limit. Such a body would be
+//! published, then refused by every consumer that parses the message with
+//! serde_json (found by fuzzing, see docs/fuzzing.md).
 
-/// Fail when `text` holds a string escape that no JSON parser can turn into
-/// text (a lone surrogate). Cheap: only bodies with a `\uD...` escape, which
-/// webhooks rarely carry, are parsed in full.
-pub fn check_escapes(text: &str) -> Result<(), serde_json::Error> {
-    let suspect = text
-        .as_bytes()
-        .windows(3)
-        .any(|w| matches!(w, [b'\\', b'u', b'd' | b'D']));
-    if suspect {
+/// Deeper than this, and serde_json's full parser (limit 128) may refuse.
+const MAX_DEPTH: usize = 100;
+/// A run of more digits may overflow an `f64` (about 1.8e308).
+const MAX_DIGITS: usize = 300;
+
+/// Fail when `text` holds what serde_json's full parser refuses although
+/// `RawValue` accepts it. Cheap: one pass over the bytes, and only a body
+/// with something suspect (a `\uD...` escape, an exponent, a very long
+/// number, deep nesting), which webhooks rarely carry, is parsed in full.
+pub fn check_strict(text: &str) -> Result<(), serde_json::Error> {
+    if suspect(text.as_bytes()) {
         serde_json::from_str::<serde_json::Value>(text)?;
     }
     Ok(())
 }
 
+fn suspect(bytes: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut depth = 0usize;
+    let mut digits = 0usize;
+    let mut iter = bytes.iter().copied().peekable();
+    while let Some(byte) = iter.next() {
+        if in_string {
+            match byte {
+                b'"' => in_string = false,
+                b'\\' => {
+                    // The escaped byte is consumed here, so `\"` stays inside.
+                    let unicode = iter.next() == Some(b'u');
+                    if unicode && matches!(iter.peek(), Some(b'd' | b'D')) {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            // An exponent always follows a digit; `true`/`false` never do.
+            b'e' | b'E' if digits > 0 => return true,
+            _ => {}
+        }
+        digits = if byte.is_ascii_digit() { digits + 1 } else { 0 };
+        if digits > MAX_DIGITS {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::value::RawValue;
 
     #[test]
     fn lone_surrogates_are_refused_pairs_and_literals_are_not() {
-        assert!(check_escapes(r#"{"a":"\ud800x"}"#).is_err());
-        assert!(check_escapes(r#"{"a":"\uDC00"}"#).is_err());
-        assert!(check_escapes(r#"{"a":"\ud83d\ude00"}"#).is_ok());
+        assert!(check_strict(r#"{"a":"\ud800x"}"#).is_err());
+        assert!(check_strict(r#"{"a":"\uDC00"}"#).is_err());
+        assert!(check_strict(r#"{"a":"\ud83d\ude00"}"#).is_ok());
         // An escaped backslash followed by `ud800` is plain text.
-        assert!(check_escapes(r#"{"a":"\\ud800"}"#).is_ok());
-        assert!(check_escapes(r#"{"a":"\u00e9"}"#).is_ok());
-        // The raw-value path that the sources use accepts what is refused here.
-        assert!(serde_json::value::RawValue::from_string(r#"{"a":"\ud800x"}"#.into()).is_ok());
+        assert!(check_strict(r#"{"a":"\\ud800"}"#).is_ok());
+        assert!(check_strict(r#"{"a":"\u00e9"}"#).is_ok());
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused() {
+        assert!(check_strict(r#"{"pushed_at":176401e999}"#).is_err());
+        assert!(check_strict(&format!("[{}]", "9".repeat(400))).is_err());
+        assert!(check_strict(r#"{"a":1.5e-3,"b":-2E+10,"c":1e308}"#).is_ok());
+    }
+
+    #[test]
+    fn nesting_past_the_parser_limit_is_refused() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(check_strict(&deep).is_err());
+        let fine = format!("{}{}", "[".repeat(50), "]".repeat(50));
+        assert!(check_strict(&fine).is_ok());
+    }
+
+    #[test]
+    fn raw_value_alone_lets_these_through() {
+        for text in [
+            r#"{"a":"\ud800x"}"#.to_owned(),
+            "[1e999]".to_owned(),
+            format!("{}{}", "[".repeat(200), "]".repeat(200)),
+        ] {
+            assert!(RawValue::from_string(text.clone()).is_ok(), "{text}");
+            assert!(check_strict(&text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn ordinary_payloads_are_not_parsed_twice() {
+        let text = r#"{"sha":"c6d86dc7e0f7dd2a","n":[1,2.5,-3],"t":true,"f":false,"z":null,"s":"1e999 \" \\u00e9"}"#;
+        assert!(!suspect(text.as_bytes()));
+        assert!(suspect(b"[1E5]"));
     }
 }

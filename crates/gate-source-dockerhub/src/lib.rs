@@ -53,7 +53,7 @@ impl Source for DockerHub {
         content::require_json(request)?;
         let body = std::str::from_utf8(request.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
-        gate_core::json::check_escapes(body)
+        gate_core::json::check_strict(body)
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         let push = payload::parse(body)
             .map_err(|e| Rejection::Malformed(format!("invalid Docker Hub push payload: {e}")))?;

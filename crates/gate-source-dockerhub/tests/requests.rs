@@ -319,3 +319,24 @@ async fn a_lone_surrogate_escape_is_400() {
     );
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Fuzzing regression: a number out of range (`1e999`) passed the raw-JSON
+/// check and was published as a message serde_json consumers cannot parse.
+#[tokio::test]
+async fn a_number_out_of_range_is_400() {
+    let (source, door) = door("");
+    let headers = json_headers();
+    let query = format!("token={TOKEN}");
+    let body = br#"{"push_data":{"pushed_at":176401e999,"pusher":"octocat"},"repository":{"repo_name":"acme/widgets"}}"#;
+    let request = Request {
+        headers: &headers,
+        body,
+        query: Some(&query),
+        peer: None,
+    };
+    let refused = source.receive(&request, &door).await.unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("number out of range")),
+        "{refused:?}"
+    );
+}

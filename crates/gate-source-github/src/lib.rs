@@ -43,7 +43,7 @@ impl Source for GitHub {
         let format = body::Format::of(request)?;
         signature::check(request, door.settings)?;
         let payload = format.payload(request.body)?;
-        gate_core::json::check_escapes(&payload)
+        gate_core::json::check_strict(&payload)
             .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
         let raw = RawValue::from_string(payload)
             .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;

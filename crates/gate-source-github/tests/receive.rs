@@ -436,3 +436,20 @@ async fn a_lone_surrogate_escape_is_malformed() {
     );
     assert_eq!(err.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Fuzzing regression: a number out of range in a field the renderer skips
+/// passed the raw-JSON check and was published unparseable.
+#[tokio::test]
+async fn a_number_out_of_range_is_malformed() {
+    let source = source();
+    let door = door(source.as_ref());
+    let body = r#"{"zen":"Design for failure.","hook_id":1,"hook":{"id":181e99902},"repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}"#;
+    let h = headers("ping", "application/json", SECRET, body.as_bytes());
+    let err = send(source.as_ref(), &door, &h, body.as_bytes())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Rejection::Malformed(m) if m.contains("number out of range")),
+        "{err:?}"
+    );
+}

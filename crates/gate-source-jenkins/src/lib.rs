@@ -42,7 +42,7 @@ impl Source for Jenkins {
         content::require_json(request)?;
         let body = std::str::from_utf8(request.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
-        gate_core::json::check_escapes(body)
+        gate_core::json::check_strict(body)
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         let event = payload::parse(body).map_err(|e| {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))

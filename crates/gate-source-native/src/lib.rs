@@ -44,7 +44,7 @@ impl Source for Native {
         let body = std::str::from_utf8(request.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
         let malformed = |e: PayloadError| Rejection::Malformed(e.to_string());
-        gate_core::json::check_escapes(body)
+        gate_core::json::check_strict(body)
             .map_err(|e| malformed(PayloadError::Json(e.to_string())))?;
         let posted = payload::parse(body).map_err(malformed)?;
         let service = payload::required(&posted.service, "service").map_err(malformed)?;

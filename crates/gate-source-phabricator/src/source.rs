@@ -115,7 +115,7 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     auth::check_herald(request, config)?;
     let body = std::str::from_utf8(request.body)
         .map_err(|_| Rejection::Malformed("body is not utf-8".into()))?;
-    gate_core::json::check_escapes(body)
+    gate_core::json::check_strict(body)
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))?;
     let hook = herald::parse(body)?;
     let kind = hook

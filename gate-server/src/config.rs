@@ -141,6 +141,11 @@ pub struct ServerConfig {
     /// Sinks used by doors that name none.
     #[serde(default)]
     pub default_sinks: Vec<String>,
+    /// The groups consumers listen to. When set, a door whose rules,
+    /// `default_group` or `admin_group` name another group is a
+    /// configuration error: a typo would otherwise route to nobody.
+    #[serde(default)]
+    pub known_groups: Vec<String>,
     /// A sink that has not confirmed within this time is spooled (or, with
     /// no spool, failed), so the sender gets an answer before its own
     /// timeout (GitHub waits 10 s).
@@ -167,6 +172,7 @@ impl Default for ServerConfig {
             expose_config: true,
             header_read_timeout_ms: default_header_timeout_ms(),
             default_sinks: Vec::new(),
+            known_groups: Vec::new(),
             delivery_deadline_ms: default_delivery_deadline_ms(),
             body_read_timeout_ms: default_body_timeout_ms(),
             max_connections: default_max_connections(),

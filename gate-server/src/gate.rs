@@ -252,8 +252,14 @@ async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelo
                 ..action
             }
         }
-        Ok(Err(error)) => not_spooled(action, &sink.name, &error.to_string()),
-        Err(error) => not_spooled(action, &sink.name, &error.to_string()),
+        Ok(Err(error)) => {
+            state.metrics.spool_rejected();
+            not_spooled(action, &sink.name, &error.to_string())
+        }
+        Err(error) => {
+            state.metrics.spool_rejected();
+            not_spooled(action, &sink.name, &error.to_string())
+        }
     }
 }
 

@@ -141,6 +141,13 @@ impl Gateway {
                     }
                 };
                 match source.open_door(&door_name, table, &location) {
+                    Ok(door)
+                        if !known_groups_hold(
+                            &config.server.known_groups,
+                            &door,
+                            &location,
+                            &mut errors,
+                        ) => {}
                     Ok(door) => {
                         opened.insert(
                             door_name,
@@ -289,6 +296,32 @@ fn resolve_sinks(
             })
         })
         .collect()
+}
+
+/// With `server.known_groups` set, every group a door can route to must be
+/// in it; each stray group is reported. Returns whether the door passes.
+fn known_groups_hold(
+    known: &[String],
+    door: &OpenDoor,
+    location: &str,
+    errors: &mut Vec<ConfigError>,
+) -> bool {
+    if known.is_empty() {
+        return true;
+    }
+    let before = errors.len();
+    for group in door.mapping.groups() {
+        if !known.iter().any(|k| k == group) {
+            errors.push(ConfigError::new(
+                location,
+                format!(
+                    "unknown group {group:?} (server.known_groups: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    errors.len() == before
 }
 
 /// A door is one URL path segment; keep it to characters that need no

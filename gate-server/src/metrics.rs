@@ -54,6 +54,7 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     redelivered: Family<SinkLabels, Counter>,
     duplicates: Counter,
+    spool_rejected: Counter,
     spool_depth: Gauge,
     sink_stats: Family<SinkStatLabels, Gauge>,
 }
@@ -94,6 +95,12 @@ impl Default for Metrics {
             "Deliveries answered as duplicates",
             duplicates.clone(),
         );
+        let spool_rejected = Counter::default();
+        registry.register(
+            "spool_rejected",
+            "Failed deliveries the spool could not take (full or unwritable): answered 503",
+            spool_rejected.clone(),
+        );
         let spool_depth = Gauge::default();
         registry.register(
             "spool_depth",
@@ -113,6 +120,7 @@ impl Default for Metrics {
             actions,
             redelivered,
             duplicates,
+            spool_rejected,
             spool_depth,
             sink_stats,
         }
@@ -155,6 +163,10 @@ impl Metrics {
 
     pub fn duplicate(&self) {
         self.duplicates.inc();
+    }
+
+    pub fn spool_rejected(&self) {
+        self.spool_rejected.inc();
     }
 
     pub fn redelivered(&self, sink: &str, count: usize) {

@@ -63,8 +63,9 @@ mod tests {
 
     #[test]
     fn burst_then_refusal_then_refill() {
+        // Slow enough that a busy machine cannot refill a token by accident.
         let limit = RateLimit::new(RateLimitConfig {
-            per_second: 20.0,
+            per_second: 2.0,
             burst: Some(3),
         })
         .expect("valid");

@@ -125,3 +125,39 @@ fn show_redacts_secrets() {
     );
     assert!(!stdout.contains("super-secret-value"));
 }
+
+#[test]
+fn check_catches_a_group_missing_from_known_groups() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        &dir,
+        "groups.toml",
+        r#"
+        [server]
+        default_sinks = ["log"]
+        known_groups = ["ci", "web", "admin"]
+        [sinks.log]
+        kind = "file"
+        log = true
+        [sources.GitHub.doors.acme]
+        secrets = ["s"]
+        default_group = "ci"
+        admin_group = "admin"
+        [[sources.GitHub.doors.acme.groups]]
+        group = "wbe"
+        repositories = ["*-site"]
+        "#,
+    );
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", &path]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("sources.GitHub.doors.acme: unknown group \"wbe\" (server.known_groups: ci, web, admin)"),
+        "{stderr}"
+    );
+    let fixed = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("\"wbe\"", "\"web\"");
+    std::fs::write(&path, fixed).expect("write");
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+}

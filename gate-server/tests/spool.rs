@@ -190,6 +190,8 @@ async fn a_full_spool_refuses_with_503_and_keeps_what_it_has() {
         "{message}"
     );
     assert_eq!(gateway.state().spool.as_ref().map(|s| s.depth()), Some(2));
+    let metrics = server.get("/metrics").await.text();
+    assert!(metrics.contains("gate_spool_rejected_total 1"), "{metrics}");
     server.stop().await;
 }
 

@@ -122,6 +122,14 @@ impl GroupMapping {
         }
     }
 
+    /// Every group this mapping can answer, for checks against a list of
+    /// known groups.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.default_group.as_str())
+            .chain(self.admin_group.as_deref())
+            .chain(self.rules.iter().map(|r| r.group.as_str()))
+    }
+
     pub fn group_for(&self, subject: &Subject<'_>) -> &str {
         if subject.administrative {
             if let Some(admin) = &self.admin_group {
@@ -212,6 +220,15 @@ mod tests {
             ..subject(&["acme/infra-a"], "")
         };
         assert_eq!(m.group_for(&admin), "admin");
+    }
+
+    #[test]
+    fn lists_every_group_it_can_answer() {
+        let m = mapping(RULES).expect("valid");
+        assert_eq!(
+            m.groups().collect::<Vec<_>>(),
+            ["ci", "admin", "infra", "web", "catch"]
+        );
     }
 
     #[test]

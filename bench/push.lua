@@ -7,8 +7,9 @@ local f = assert(io.open(body_file, "rb"))
 local body = f:read("*a")
 f:close()
 
+-- `thread_id` is a global set in each thread's state by setup(); it must
+-- not be shadowed by a local, or every thread would send the same ids.
 local counter = 0
-local thread_id = 0
 local next_thread = 0
 
 function setup(thread)

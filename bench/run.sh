@@ -69,7 +69,7 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 echo "| target | concurrency | req/s | p50 ms | p99 ms | non-2xx | peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|"
-for c in 1 16 64; do
+for c in ${BENCH_CONCURRENCY:-1 16 64}; do
   for mode in amqp null; do
     RUST_LOG=warn GATE__SERVER__LISTEN=127.0.0.1:$PORT target/release/gate-server serve --config "$work/$mode.toml" 2>"$work/gate-$mode.log" &
     pid=$!

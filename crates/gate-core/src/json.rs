@@ -23,27 +23,17 @@ pub fn check_strict(text: &str) -> Result<(), serde_json::Error> {
 }
 
 fn suspect(bytes: &[u8]) -> bool {
-    let mut in_string = false;
     let mut depth = 0usize;
-    let mut digits = 0usize;
-    let mut iter = bytes.iter().copied().peekable();
-    while let Some(byte) = iter.next() {
-        if in_string {
-            match byte {
-                b'"' => in_string = false,
-                b'\\' => {
-                    // The escaped byte is consumed here, so `\"` stays inside.
-                    let unicode = iter.next() == Some(b'u');
-                    if unicode && matches!(iter.peek(), Some(b'd' | b'D')) {
-                        return true;
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
         match byte {
-            b'"' => in_string = true,
+            b'"' => match string_end(bytes, i + 1) {
+                Ok(end) => {
+                    i = end;
+                    continue;
+                }
+                Err(Suspect) => return true,
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -51,16 +41,50 @@ fn suspect(bytes: &[u8]) -> bool {
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
-            // An exponent always follows a digit; `true`/`false` never do.
-            b'e' | b'E' if digits > 0 => return true,
+            b'-' | b'0'..=b'9' => {
+                let length = bytes[i..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .count();
+                let number = &bytes[i..i + length];
+                if length > MAX_DIGITS || number.iter().any(|b| matches!(b, b'e' | b'E')) {
+                    return true;
+                }
+                i += length;
+                continue;
+            }
             _ => {}
         }
-        digits = if byte.is_ascii_digit() { digits + 1 } else { 0 };
-        if digits > MAX_DIGITS {
-            return true;
-        }
+        i += 1;
     }
     false
+}
+
+struct Suspect;
+
+/// Index just past the string starting at `start` (after its opening quote).
+/// `memchr2` jumps to the next quote or backslash, which keeps this pass far
+/// cheaper than the parse that follows. A `\uD...` escape (a surrogate half)
+/// is suspect; an unterminated string is left for the parser to refuse.
+fn string_end(bytes: &[u8], start: usize) -> Result<usize, Suspect> {
+    let mut i = start;
+    loop {
+        // Past the end after a trailing backslash: unterminated, not suspect.
+        let Some(offset) = bytes
+            .get(i..)
+            .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+        else {
+            return Ok(bytes.len());
+        };
+        i += offset;
+        if bytes[i] == b'"' {
+            return Ok(i + 1);
+        }
+        if bytes.get(i + 1) == Some(&b'u') && matches!(bytes.get(i + 2), Some(b'd' | b'D')) {
+            return Err(Suspect);
+        }
+        i += 2;
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +126,13 @@ mod tests {
         ] {
             assert!(RawValue::from_string(text.clone()).is_ok(), "{text}");
             assert!(check_strict(&text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn truncated_input_never_panics() {
+        for text in ["\"abc\\", "{\"a\":\"\\", "-", "[\"", "\"\\u"] {
+            assert!(!suspect(text.as_bytes()), "{text}");
         }
     }
 

@@ -121,7 +121,7 @@ fn default_dedup_window_s() -> u64 {
     24 * 3600
 }
 fn default_dedup_max_entries() -> usize {
-    1_000_000
+    100_000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

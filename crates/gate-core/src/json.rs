@@ -6,6 +6,24 @@
 //! published, then refused by every consumer that parses the message with
 //! serde_json (found by fuzzing, see docs/fuzzing.md).
 
+/// Why a body could not be read as the expected JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectError {
+    #[error("the payload must be a JSON object")]
+    NotAnObject,
+    #[error("{0}")]
+    Json(String),
+}
+
+/// Parse a payload that must be a JSON object. serde would also fill a
+/// struct from a JSON array, by position, so an array is refused first.
+pub fn from_object<'a, T: serde::Deserialize<'a>>(body: &'a str) -> Result<T, ObjectError> {
+    if !body.trim_start().starts_with('{') {
+        return Err(ObjectError::NotAnObject);
+    }
+    serde_json::from_str(body).map_err(|e| ObjectError::Json(e.to_string()))
+}
+
 /// Deeper than this, and serde_json's full parser (limit 128) may refuse.
 const MAX_DEPTH: usize = 100;
 /// A run of more digits may overflow an `f64` (about 1.8e308).
@@ -127,6 +145,24 @@ mod tests {
             assert!(RawValue::from_string(text.clone()).is_ok(), "{text}");
             assert!(check_strict(&text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn objects_only() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Pair {
+            a: u8,
+            b: u8,
+        }
+        let pair: Pair = from_object(" {\"a\": 1, \"b\": 2}").expect("object");
+        assert_eq!((pair.a, pair.b), (1, 2));
+        assert_eq!(
+            from_object::<Pair>("[1, 2]").unwrap_err(),
+            ObjectError::NotAnObject
+        );
+        assert!(
+            matches!(from_object::<Pair>("{\"a\": 1}"), Err(ObjectError::Json(m)) if m.contains("missing field `b`"))
+        );
     }
 
     #[test]

@@ -32,22 +32,11 @@ pub struct Repository<'a> {
     pub repo_url: Option<Cow<'a, str>>,
 }
 
-/// Parse the body; a JSON error names the offending field.
 /// Why a body is not a valid payload.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PayloadError {
-    #[error("the payload must be a JSON object")]
-    NotAnObject,
-    #[error("{0}")]
-    Json(String),
-}
+pub use gate_core::json::ObjectError as PayloadError;
 
 pub fn parse(body: &str) -> Result<Push<'_>, PayloadError> {
-    // serde would also fill a struct from a JSON array, by position.
-    if !body.trim_start().starts_with('{') {
-        return Err(PayloadError::NotAnObject);
-    }
-    serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))
+    gate_core::json::from_object(body)
 }
 
 #[cfg(test)]

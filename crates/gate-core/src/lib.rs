@@ -8,6 +8,8 @@
 
 mod action;
 mod config_error;
+#[cfg(feature = "testing")]
+pub mod golden;
 pub mod json;
 mod mapping;
 mod notification;

@@ -19,6 +19,7 @@ mod secret;
 pub mod signature;
 mod sink;
 mod source;
+pub mod token;
 
 pub use action::{Action, ActionError, ActionStatus, ActionsReport};
 pub use async_trait::async_trait;

@@ -3,6 +3,7 @@
 //! presented must be right).
 
 use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
+use gate_core::token::bearer;
 use gate_core::{Rejection, Request, Secret};
 
 pub const SIGNATURE_HEADER: &str = "X-Gate-Signature";
@@ -64,27 +65,5 @@ impl Credentials {
                 "expected {SIGNATURE_HEADER} or `Authorization: Bearer <token>`"
             )),
         }
-    }
-}
-
-/// The token of `Authorization: Bearer <token>`; other schemes are ignored.
-fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive_and_others_are_ignored() {
-        assert_eq!(bearer("Bearer abc"), Some("abc"));
-        assert_eq!(bearer("BEARER abc"), Some("abc"));
-        assert_eq!(bearer("Basic abc"), None);
-        assert_eq!(bearer("Bearer"), None);
     }
 }

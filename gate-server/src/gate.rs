@@ -16,6 +16,7 @@ use crate::body::{read_limited, BodyError};
 use crate::dedup::Begin;
 use crate::gateway::{DoorEntry, Gateway};
 use crate::respond::{self, Body};
+use crate::state::on_spool;
 
 /// The parts of an HTTP request a gate needs.
 #[derive(Debug)]
@@ -230,7 +231,7 @@ async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelo
         return action;
     }
     let state = gateway.state();
-    let Some(spool) = state.spool.clone() else {
+    let Some(spool) = &state.spool else {
         return action;
     };
     let reason = action
@@ -240,11 +241,8 @@ async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelo
         .unwrap_or_default();
     let sink_name = sink.name.clone();
     let kept = envelope.clone();
-    // redb commits block on fsync: keep them off the async workers.
-    let appended =
-        tokio::task::spawn_blocking(move || spool.append(&sink_name, &kept, &reason)).await;
-    match appended {
-        Ok(Ok(id)) => {
+    match on_spool(spool, move |spool| spool.append(&sink_name, &kept, &reason)).await {
+        Ok(id) => {
             tracing::warn!(sink = %sink.name, delivery = %envelope.delivery, spool_id = id, "sink failed; event spooled");
             state.spooled.notify_one();
             Action {
@@ -252,13 +250,9 @@ async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelo
                 ..action
             }
         }
-        Ok(Err(error)) => {
+        Err(why) => {
             state.metrics.spool_rejected();
-            not_spooled(action, &sink.name, &error.to_string())
-        }
-        Err(error) => {
-            state.metrics.spool_rejected();
-            not_spooled(action, &sink.name, &error.to_string())
+            not_spooled(action, &sink.name, &why)
         }
     }
 }

@@ -12,6 +12,7 @@ use gate_spool::{Spool, SpoolEntry};
 
 use crate::gateway::Gateway;
 use crate::shared::SharedGateway;
+use crate::state::on_spool;
 
 /// Entries read from the spool per sink and pass.
 const BATCH: usize = 256;
@@ -66,7 +67,7 @@ enum Pass {
 }
 
 async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
-    let sinks = match blocking(spool, |s| s.sinks()).await {
+    let sinks = match on_spool(spool, |s| s.sinks()).await {
         Ok(sinks) => sinks,
         Err(reason) => {
             tracing::error!(%reason, "cannot read the spool");
@@ -84,7 +85,7 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             continue;
         };
         let name = sink_name.clone();
-        let batch: Vec<SpoolEntry> = match blocking(spool, move |s| s.oldest(&name, BATCH)).await {
+        let batch: Vec<SpoolEntry> = match on_spool(spool, move |s| s.oldest(&name, BATCH)).await {
             Ok(batch) => batch,
             Err(reason) => {
                 tracing::error!(sink = %sink_name, %reason, "cannot read the spool");
@@ -106,14 +107,14 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             };
             tracing::debug!(sink = %sink_name, id = entry.id, %error, "redelivery failed");
             let name = sink_name.clone();
-            let _ = blocking(spool, move |s| s.record_failure(&name, entry.id, &error)).await;
+            let _ = on_spool(spool, move |s| s.record_failure(&name, entry.id, &error)).await;
             failed = true;
             break;
         }
         if !delivered.is_empty() {
             let count = delivered.len();
             let name = sink_name.clone();
-            match blocking(spool, move |s| s.remove(&name, &delivered)).await {
+            match on_spool(spool, move |s| s.remove(&name, &delivered)).await {
                 Ok(_) => {
                     progress = true;
                     gateway.state().metrics.redelivered(&sink_name, count);
@@ -131,17 +132,6 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
         (_, true) => Pass::Failed,
         (true, false) => Pass::Progress,
         (false, false) => Pass::Empty,
-    }
-}
-
-async fn blocking<T: Send + 'static>(
-    spool: &Arc<Spool>,
-    work: impl FnOnce(&Spool) -> Result<T, gate_spool::SpoolError> + Send + 'static,
-) -> Result<T, String> {
-    let spool = Arc::clone(spool);
-    match tokio::task::spawn_blocking(move || work(&spool)).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::gate::{self, GateRequest};
 use crate::gateway::Gateway;
 use crate::respond::{self, Body};
 use crate::shared::SharedGateway;
+use crate::state::on_spool;
 
 /// Answer one request. Never fails: every error is a response.
 pub async fn route<B>(
@@ -91,12 +92,8 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         .zip(checks)
         .filter_map(|(sink, check)| check.err().map(|reason| (sink.name.clone(), json!(reason))))
         .collect();
-    let spool = match gateway.state().spool.clone() {
-        Some(spool) => match tokio::task::spawn_blocking(move || spool.check_writable()).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(e) => Some(e.to_string()),
-        },
+    let spool = match &gateway.state().spool {
+        Some(spool) => on_spool(spool, |spool| spool.check_writable()).await.err(),
         None => None,
     };
     if problems.is_empty() && spool.is_none() {

@@ -60,3 +60,16 @@ impl GateState {
         }
     }
 }
+
+/// Run a spool call off the async workers (redb commits block on fsync);
+/// the error, a storage or a join failure, as text.
+pub(crate) async fn on_spool<T: Send + 'static>(
+    spool: &Arc<Spool>,
+    work: impl FnOnce(&Spool) -> Result<T, SpoolError> + Send + 'static,
+) -> Result<T, String> {
+    let spool = Arc::clone(spool);
+    match tokio::task::spawn_blocking(move || work(&spool)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -146,8 +146,10 @@ impl Sink for AmqpSink {
             }
         };
         let properties = properties_for(envelope);
+        // A copy only for the raw stream, so the usual publish does not pay for one.
+        let raw_properties = config.raw_exchange.as_ref().map(|_| properties.clone());
         let outcome = self
-            .publish(&config.exchange, &routing_key, &payload, properties.clone())
+            .publish(&config.exchange, &routing_key, &payload, properties)
             .await;
         let mut action = match outcome {
             Outcome::Confirmed => Action::delivered(KIND, &config.exchange, Some(routing_key)),
@@ -164,7 +166,7 @@ impl Sink for AmqpSink {
                 return Action::failed(KIND, &config.exchange, Some(routing_key), kind, message)
             }
         };
-        if let Some(raw_exchange) = &config.raw_exchange {
+        if let (Some(raw_exchange), Some(properties)) = (&config.raw_exchange, raw_properties) {
             let raw_key = [
                 envelope.door.as_str(),
                 envelope.notification.group.as_str(),

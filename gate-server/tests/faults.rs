@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -112,6 +113,23 @@ async fn drain_ids(url: &str, queue: &str, quiet: Duration) -> BTreeMap<String, 
     counts
 }
 
+/// One request of the stream: what the gate answered and when it was open.
+struct Sent {
+    id: String,
+    status: StatusCode,
+    in_flight: Range<Instant>,
+}
+
+impl Sent {
+    /// Spooled while the broker was stopping: the broker may have stored the
+    /// message and closed the connection before confirming it.
+    fn confirm_may_be_lost(&self, outage_began: &Range<Instant>) -> bool {
+        self.status == StatusCode::ACCEPTED
+            && self.in_flight.start <= outage_began.end
+            && self.in_flight.end >= outage_began.start
+    }
+}
+
 async fn post_push(addr: std::net::SocketAddr, delivery: &str) -> StatusCode {
     let body = payload("github/push-one-commit.json");
     let headers = github_headers("push", delivery, &github_signature(SECRET, &body));
@@ -159,28 +177,35 @@ async fn broker_outage_and_sigkill_lose_nothing() {
         let started = Instant::now();
         let mut i = 0;
         while started.elapsed() < Duration::from_secs(36) {
-            statuses.push((
-                format!("stream-{i}"),
-                post_push(addr, &format!("stream-{i}")).await,
-            ));
+            let id = format!("stream-{i}");
+            let sent = Instant::now();
+            let status = post_push(addr, &id).await;
+            statuses.push(Sent {
+                id,
+                status,
+                in_flight: sent..Instant::now(),
+            });
             i += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         statuses
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let stopping = Instant::now();
     broker.stop_app();
+    let outage_began = stopping..Instant::now();
     tokio::time::sleep(Duration::from_secs(30)).await;
     broker.start_app();
     let statuses = stream.await.expect("stream task");
     let refused: Vec<_> = statuses
         .iter()
-        .filter(|(_, s)| *s != StatusCode::OK && *s != StatusCode::ACCEPTED)
+        .filter(|sent| sent.status != StatusCode::OK && sent.status != StatusCode::ACCEPTED)
+        .map(|sent| (&sent.id, sent.status))
         .collect();
     assert!(refused.is_empty(), "requests not accepted: {refused:?}");
     let spooled = statuses
         .iter()
-        .filter(|(_, s)| *s == StatusCode::ACCEPTED)
+        .filter(|sent| sent.status == StatusCode::ACCEPTED)
         .count();
     assert!(spooled > 0, "the outage should have spooled events");
 
@@ -193,12 +218,25 @@ async fn broker_outage_and_sigkill_lose_nothing() {
     .await;
     let missing: Vec<_> = statuses
         .iter()
-        .map(|(id, _)| id)
+        .map(|sent| &sent.id)
         .filter(|id| !counts.contains_key(*id))
         .collect();
     assert!(missing.is_empty(), "lost after the outage: {missing:?}");
-    let doubled: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(doubled.is_empty(), "published more than once: {doubled:?}");
+    // Delivery is at least once: a publish whose confirm the stopping broker
+    // never sent is spooled (202) and published again. Only such a request
+    // may arrive twice; anything else doubled is a bug.
+    let unexpected_copies: Vec<_> = statuses
+        .iter()
+        .filter(|sent| {
+            let copies = counts.get(&sent.id).copied().unwrap_or(0);
+            copies > 2 || (copies == 2 && !sent.confirm_may_be_lost(&outage_began))
+        })
+        .map(|sent| (&sent.id, sent.status, counts[&sent.id]))
+        .collect();
+    assert!(
+        unexpected_copies.is_empty(),
+        "published more than once: {unexpected_copies:?}"
+    );
     assert_eq!(counts.len(), statuses.len());
 
     // 2. SIGKILL while events sit in the spool; a restart delivers them.

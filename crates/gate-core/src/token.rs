@@ -9,6 +9,12 @@ use crate::{Rejection, Request, Secret};
 /// Minimum token length, so that a door cannot be opened with a guessable one.
 pub const MIN_TOKEN_CHARS: usize = 16;
 
+/// Whether a configured token has fewer than [`MIN_TOKEN_CHARS`] characters;
+/// doors refuse to open with one.
+pub fn too_short(token: &Secret) -> bool {
+    String::from_utf8_lossy(token.expose()).chars().count() < MIN_TOKEN_CHARS
+}
+
 /// The header alternative to the `token` query parameter; preferred because
 /// query strings end up in access logs.
 pub const TOKEN_HEADER: &str = "x-gate-token";

@@ -51,7 +51,7 @@ pub enum DoorError {
 impl DoorConfig {
     pub fn open(self) -> Result<DockerHubDoor, DoorError> {
         let token = self.token.ok_or(DoorError::MissingToken)?;
-        if String::from_utf8_lossy(token.expose()).chars().count() < MIN_TOKEN_CHARS {
+        if gate_core::token::too_short(&token) {
             return Err(DoorError::ShortToken);
         }
         let allow = match self.allow_ips {

@@ -49,7 +49,7 @@ impl DoorConfig {
             (None, false) => return Err(DoorError::MissingToken),
             (None, true) => None,
             (Some(token), false) => {
-                if String::from_utf8_lossy(token.expose()).chars().count() < MIN_TOKEN_CHARS {
+                if gate_core::token::too_short(&token) {
                     return Err(DoorError::ShortToken);
                 }
                 Some(token)

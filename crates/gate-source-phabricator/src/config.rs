@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use gate_conduit::http::Client;
 use gate_conduit::Conduit;
+use gate_core::token::{too_short, MIN_TOKEN_CHARS};
 use gate_core::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -14,13 +15,15 @@ pub struct PhabricatorDoorConfig {
     /// The Herald webhook's HMAC key (shown on the webhook's page).
     #[serde(default, serialize_with = "Secret::serialize_optional")]
     pub hook_key: Option<Secret>,
-    /// Accept unsigned Herald webhooks when no `hook_key` is set.
+    /// Accept unsigned Herald webhooks when no `hook_key` is set, and feed
+    /// hooks when no `token` is set.
     #[serde(default)]
     pub insecure_no_signature: bool,
     /// Accept legacy `feed.http-hooks` form posts (they cannot be signed).
     #[serde(default)]
     pub accept_feed_hooks: bool,
-    /// Token that feed hooks must present (`?token=` or `X-Gate-Token`).
+    /// Token that feed hooks must present (`?token=` or `X-Gate-Token`);
+    /// required with `accept_feed_hooks` unless `insecure_no_signature`.
     #[serde(default, serialize_with = "Secret::serialize_optional")]
     pub token: Option<Secret>,
     /// The instance, for object names, links and projects.
@@ -59,8 +62,21 @@ impl PhabricatorDoor {
                     .into(),
             );
         }
-        if config.token.is_some() && !config.accept_feed_hooks {
-            return Err("token is only used with accept_feed_hooks = true".into());
+        match &config.token {
+            Some(_) if !config.accept_feed_hooks => {
+                return Err("token is only used with accept_feed_hooks = true".into());
+            }
+            Some(token) if too_short(token) => {
+                return Err(format!(
+                    "token is too short: use at least {MIN_TOKEN_CHARS} random characters"
+                ));
+            }
+            None if config.accept_feed_hooks && !config.insecure_no_signature => {
+                return Err(
+                    "accept_feed_hooks needs a token (or insecure_no_signature = true)".into(),
+                );
+            }
+            _ => {}
         }
         let resolver = match (&config.conduit_url, &config.conduit_token) {
             (None, None) => None,

@@ -93,7 +93,8 @@ async fn unsigned_herald_only_when_explicitly_insecure() {
     assert!(post(&door, "application/json", &[], None, HERALD)
         .await
         .is_ok());
-    let feed_only = open("accept_feed_hooks = true").expect("door");
+    let feed_only =
+        open("accept_feed_hooks = true\ntoken = \"feed-token-0123456789\"").expect("door");
     let refused = post(&feed_only, "application/json", &[], None, HERALD)
         .await
         .unwrap_err();
@@ -110,22 +111,29 @@ async fn feed_hooks_need_the_switch_and_the_token() {
         Rejection::Forbidden("feed.http-hooks are not accepted on this door".into())
     );
 
-    let door = open("accept_feed_hooks = true\ntoken = \"t0k3n\"").expect("door");
+    let door = open("accept_feed_hooks = true\ntoken = \"feed-token-0123456789\"").expect("door");
     let missing = post(&door, form, &[], None, FEED).await.unwrap_err();
     assert_eq!(missing.status(), 401);
-    let wrong = post(&door, form, &[], Some("token=nope"), FEED)
+    let wrong = post(&door, form, &[], Some("token=feed-token-9876543210"), FEED)
         .await
         .unwrap_err();
-    assert_eq!(wrong.status(), 403);
-    let by_query = post(&door, form, &[], Some("token=t0k3n"), FEED)
+    assert_eq!(wrong, Rejection::Forbidden("token does not match".into()));
+    let by_query = post(&door, form, &[], Some("token=feed-token-0123456789"), FEED)
         .await
         .expect("accepted");
     assert_eq!(by_query.notifications[0].text, "octocat closed T1.");
-    assert!(post(&door, form, &[("X-Gate-Token", "t0k3n")], None, FEED)
-        .await
-        .is_ok());
+    assert!(post(
+        &door,
+        form,
+        &[("X-Gate-Token", "feed-token-0123456789")],
+        None,
+        FEED
+    )
+    .await
+    .is_ok());
 
-    let open_feed = open("accept_feed_hooks = true").expect("door");
+    // Without a token, feed hooks are taken only when the door says insecure.
+    let open_feed = open("insecure_no_signature = true\naccept_feed_hooks = true").expect("door");
     assert!(post(&open_feed, form, &[], None, FEED).await.is_ok());
 }
 
@@ -166,8 +174,16 @@ fn door_settings_are_checked_and_described_without_secrets() {
     for (config, message) in [
         ("", "hook_key is required"),
         (
-            "hook_key = \"k\"\ntoken = \"t\"",
+            "hook_key = \"k\"\ntoken = \"feed-token-0123456789\"",
             "token is only used with accept_feed_hooks",
+        ),
+        (
+            "accept_feed_hooks = true\ntoken = \"short\"",
+            "token is too short: use at least 16 random characters",
+        ),
+        (
+            "hook_key = \"k\"\naccept_feed_hooks = true",
+            "accept_feed_hooks needs a token (or insecure_no_signature = true)",
         ),
         (
             "hook_key = \"k\"\nconduit_url = \"https://phab.acme.test\"",

@@ -13,7 +13,7 @@ const HOOK_KEY: &str = "golden-hook-key";
 const DOOR: &str = r#"
 hook_key = "golden-hook-key"
 accept_feed_hooks = true
-token = "feed-door-token"
+token = "golden-feed-door-token"
 [[groups]]
 group = "ops"
 keywords = ["outage"]

@@ -2,12 +2,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gate_server::state::GateState;
-use gate_server::{reload, server, Config, Gateway, SharedGateway};
+use gate_server::{launch, Gateway};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,13 +68,7 @@ fn main() -> ExitCode {
         Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
         _ => "info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    launch::init_logs(default_filter);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -107,7 +98,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(_) | Command::Tail(_) | Command::Spool(_) => {
             anyhow::bail!("not handled here")
         }
-        Command::Serve { config } => serve(config).await,
+        Command::Serve { config } => Ok(launch::serve(config.config).await?),
         Command::Config {
             action: ConfigAction::Check { config },
         } => {
@@ -131,49 +122,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn build(arg: &ConfigArg) -> anyhow::Result<Gateway> {
-    build_from(load(arg).await?)
-}
-
-async fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
-    // Collected first: `std::env::Vars` cannot cross an await in a spawned task.
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    Ok(gate_server::config::load_with_secrets(arg.config.as_deref(), env).await?)
-}
-
-fn build_from(config: Config) -> anyhow::Result<Gateway> {
-    let registry = gate_server::registry()?;
-    let gateway = Gateway::build(config, registry).map_err(|errors| {
-        anyhow::anyhow!(
-            "invalid configuration ({} problem(s)):\n{errors}",
-            errors.0.len()
-        )
-    })?;
-    Ok(gateway)
-}
-
-async fn serve(arg: ConfigArg) -> anyhow::Result<()> {
-    let config = load(&arg).await?;
-    // The spool outlives reloads: opened once, handed to every new gateway.
-    let state = GateState::open(&config).context("cannot open the spool")?;
-    let gateway = Arc::new(build_from(config)?.with_state(Arc::new(state)));
-    let listen = gateway.server().listen;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(
-        %listen,
-        config = %arg.config.as_ref().map_or("<default>".into(), |p| p.display().to_string()),
-        spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
-        "gate-server listening"
-    );
-    let shared = SharedGateway::new(gateway);
-    #[cfg(unix)]
-    tokio::spawn(reload::on_sighup(shared.clone(), move || {
-        let arg = ConfigArg {
-            config: arg.config.clone(),
-        };
-        async move { build(&arg).await.map_err(|e| format!("{e:#}")) }
-    }));
-    server::serve(shared, listener, server::shutdown_signal()).await;
-    Ok(())
+    let config = launch::load(arg.config.as_deref()).await?;
+    Ok(launch::build(config)?)
 }

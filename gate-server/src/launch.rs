@@ -1,0 +1,123 @@
+//! `gate-server serve` as library calls, so that a binary linking more
+//! plugins (see examples/custom-server) is its `use` lines and a `main`:
+//! the same loading, validation, spool, reload and shutdown as the stock one.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use gate_spool::SpoolError;
+
+use crate::config::LoadError;
+use crate::state::GateState;
+use crate::{reload, server, Config, ConfigErrors, Gateway, RegistryError, SharedGateway};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("invalid configuration ({count} problem(s)):\n{0}", count = .0.0.len())]
+    Invalid(ConfigErrors),
+    // The causes below are `source()`s, printed by [`describe`].
+    #[error("cannot open the spool")]
+    Spool(#[from] SpoolError),
+    #[error("cannot listen on {listen}")]
+    Listen {
+        listen: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// The error and its causes on one line, as `error: cause: cause`.
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        // Transparent wrappers repeat their inner message.
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// Read the file (the embedded default when `None`), apply the `GATE__`
+/// environment overrides and resolve every secret, `vault:` included.
+pub async fn load(path: Option<&Path>) -> Result<Config, LaunchError> {
+    // Collected first: `std::env::Vars` cannot cross an await.
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    Ok(crate::config::load_with_secrets(path, env).await?)
+}
+
+/// Check a configuration against every plugin linked into this binary.
+pub fn build(config: Config) -> Result<Gateway, LaunchError> {
+    Gateway::build(config, crate::registry()?).map_err(LaunchError::Invalid)
+}
+
+/// Serve until SIGTERM or ctrl-c; SIGHUP reloads `path`. Spooled events of
+/// an earlier run are redelivered.
+pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
+    let config = load(path.as_deref()).await?;
+    // The spool outlives reloads: opened once, handed to every new gateway.
+    let state = GateState::open(&config)?;
+    let gateway = Arc::new(build(config)?.with_state(Arc::new(state)));
+    let listen = gateway.server().listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| LaunchError::Listen { listen, source })?;
+    tracing::info!(
+        %listen,
+        config = %path.as_ref().map_or("<default>".into(), |p| p.display().to_string()),
+        sources = ?gateway.registry().source_kinds(),
+        spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
+        "gate-server listening"
+    );
+    let shared = SharedGateway::new(gateway);
+    #[cfg(unix)]
+    tokio::spawn(reload::on_sighup(shared.clone(), move || {
+        let path = path.clone();
+        async move {
+            let config = load(path.as_deref()).await.map_err(|e| describe(&e))?;
+            build(config).map_err(|e| describe(&e))
+        }
+    }));
+    server::serve(shared, listener, server::shutdown_signal()).await;
+    Ok(())
+}
+
+/// A whole `main`: logs to stderr (`RUST_LOG`, default `info`), a runtime,
+/// [`serve`], and the exit code (1 with a one-line error on failure).
+pub fn main(path: Option<PathBuf>) -> ExitCode {
+    init_logs("info");
+    let result = tokio::runtime::Runtime::new()
+        .map_err(LaunchError::Runtime)
+        .and_then(|runtime| runtime.block_on(serve(path)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` or else `default_filter`. A
+/// second call (a subscriber is already set) changes nothing.
+pub fn init_logs(default_filter: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}

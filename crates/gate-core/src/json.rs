@@ -4,7 +4,12 @@
 //! refuses: lone UTF-16 surrogate escapes (`"\ud800"`), numbers out of range
 //! (`1e999`) and nesting past its recursion limit. Such a body would be
 //! published, then refused by every consumer that parses the message with
-//! serde_json (found by fuzzing, see docs/fuzzing.md).
+//! serde_json (found by fuzzing, see docs/fuzzing.md). And [`from_str`]:
+//! typed parsing where structs, at any depth, come only from JSON objects.
+
+mod objects;
+
+pub use objects::from_str;
 
 /// Why a body could not be read as the expected JSON object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,12 +21,13 @@ pub enum ObjectError {
 }
 
 /// Parse a payload that must be a JSON object. serde would also fill a
-/// struct from a JSON array, by position, so an array is refused first.
+/// struct from a JSON array, by position: a top-level array gets its own
+/// message, nested ones are refused by [`from_str`].
 pub fn from_object<'a, T: serde::Deserialize<'a>>(body: &'a str) -> Result<T, ObjectError> {
     if !body.trim_start().starts_with('{') {
         return Err(ObjectError::NotAnObject);
     }
-    serde_json::from_str(body).map_err(|e| ObjectError::Json(e.to_string()))
+    from_str(body).map_err(|e| ObjectError::Json(e.to_string()))
 }
 
 /// Deeper than this, and serde_json's full parser (limit 128) may refuse.
@@ -154,8 +160,17 @@ mod tests {
             a: u8,
             b: u8,
         }
+        #[derive(Debug, serde::Deserialize)]
+        struct Outer {
+            pair: Pair,
+        }
         let pair: Pair = from_object(" {\"a\": 1, \"b\": 2}").expect("object");
         assert_eq!((pair.a, pair.b), (1, 2));
+        let outer: Outer = from_object(r#"{"pair": {"a": 1, "b": 2}}"#).expect("object");
+        assert_eq!((outer.pair.a, outer.pair.b), (1, 2));
+        assert!(
+            matches!(from_object::<Outer>(r#"{"pair": [1, 2]}"#), Err(ObjectError::Json(m)) if m.starts_with("invalid type: sequence, expected struct Pair"))
+        );
         assert_eq!(
             from_object::<Pair>("[1, 2]").unwrap_err(),
             ObjectError::NotAnObject

@@ -340,3 +340,29 @@ async fn a_number_out_of_range_is_400() {
         "{refused:?}"
     );
 }
+
+/// Fuzzing leftover: serde also fills a nested struct from an array, by
+/// position, so `"repository":["acme/widgets"]` was taken as a push to it.
+#[tokio::test]
+async fn a_nested_array_in_place_of_an_object_is_400() {
+    let (source, door) = door("");
+    let headers = json_headers();
+    let query = format!("token={TOKEN}");
+    for body in [
+        r#"{"push_data":["octocat","1.2.0"],"repository":{"repo_name":"acme/widgets"}}"#,
+        r#"{"push_data":{},"repository":["acme/widgets"]}"#,
+    ] {
+        let request = Request {
+            headers: &headers,
+            body: body.as_bytes(),
+            query: Some(&query),
+            peer: None,
+        };
+        let refused = source.receive(&request, &door).await.unwrap_err();
+        assert!(
+            matches!(&refused, Rejection::Malformed(m) if m.contains("invalid type: sequence, expected struct")),
+            "{body}: {refused:?}"
+        );
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -453,3 +453,46 @@ async fn a_number_out_of_range_is_malformed() {
         "{err:?}"
     );
 }
+
+/// Fuzzing leftover: serde also fills a nested struct from an array, by
+/// position, so `"repository":["acme/widgets"]` made a notification about
+/// a repository named by whatever came first.
+#[tokio::test]
+async fn nested_arrays_in_place_of_objects_are_400() {
+    let source = source();
+    let door = door(source.as_ref());
+    for (event, body, wanted) in [
+        (
+            "push",
+            r#"{"ref":"refs/heads/main","repository":["acme/widgets","https://github.com/acme/widgets"]}"#,
+            "struct Repo",
+        ),
+        (
+            "push",
+            r#"{"ref":"refs/heads/main","commits":[["c0ffee","fix"]],"repository":{"full_name":"acme/widgets"}}"#,
+            "struct Commit",
+        ),
+        (
+            "ping",
+            r#"{"hook_id":1,"sender":["octocat"]}"#,
+            "struct User",
+        ),
+        (
+            "deployment_status",
+            r#"{"action":"created","repository":["acme/widgets"]}"#,
+            "struct Repo",
+        ),
+    ] {
+        let h = headers(event, "application/json", SECRET, body.as_bytes());
+        let err = send(source.as_ref(), &door, &h, body.as_bytes())
+            .await
+            .unwrap_err();
+        let prefix =
+            format!("unexpected {event} payload: invalid type: sequence, expected {wanted}");
+        assert!(
+            matches!(&err, Rejection::Malformed(m) if m.starts_with(&prefix)),
+            "{body}: {err:?}"
+        );
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+}

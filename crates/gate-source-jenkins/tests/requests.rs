@@ -291,3 +291,24 @@ async fn a_lone_surrogate_escape_is_400() {
     );
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Fuzzing leftover: serde also fills a nested struct from an array, by
+/// position, so `"build":["COMPLETED","FAILURE"]` was read as a failed build.
+#[tokio::test]
+async fn a_nested_array_in_place_of_an_object_is_400() {
+    let (source, door) = door("");
+    let headers = headers(&[("x-gate-token", TOKEN)]);
+    for body in [
+        r#"{"name":"widgets-main","build":["COMPLETED","FAILURE"]}"#,
+        r#"{"name":"widgets-main","build":{"phase":"STARTED","scm":["main","c0ffee"]}}"#,
+    ] {
+        let refused = receive(source.as_ref(), &door, &headers, None, body)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, Rejection::Malformed(m) if m.contains("invalid type: sequence, expected struct")),
+            "{body}: {refused:?}"
+        );
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
+}

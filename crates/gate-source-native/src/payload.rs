@@ -59,7 +59,7 @@ pub fn parse(body: &str) -> Result<Posted<'_>, PayloadError> {
     if !body.trim_start().starts_with('{') {
         return Err(PayloadError::NotAnObject);
     }
-    serde_json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))
+    gate_core::json::from_str(body).map_err(|e| PayloadError::Json(e.to_string()))
 }
 
 #[cfg(test)]

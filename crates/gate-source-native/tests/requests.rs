@@ -374,3 +374,28 @@ async fn a_lone_surrogate_escape_is_400() {
     );
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+/// A notification has no nested struct, but arrays must still not pass for
+/// its text fields, while `rawContent` may hold anything, arrays included.
+#[tokio::test]
+async fn arrays_are_refused_as_fields_but_kept_as_raw_content() {
+    let door = signed_door();
+    let body = r#"{"service":["Deployer","x"],"group":"ops","type":"deploy"}"#;
+    let headers_for = |body: &str| headers(&[("x-gate-signature", signature(KEY, body))]);
+    let refused = post(&door, &headers_for(body), body).await.unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::Malformed(m) if m.contains("invalid notification: invalid type: sequence")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let body =
+        r#"{"service":"Deployer","group":"ops","type":"deploy","rawContent":[{"env":["prod"]},2]}"#;
+    let received = post(&door, &headers_for(body), body)
+        .await
+        .expect("accepted");
+    assert_eq!(
+        received.notifications[0].raw_content.get(),
+        r#"[{"env":["prod"]},2]"#
+    );
+}

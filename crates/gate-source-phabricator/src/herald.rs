@@ -39,6 +39,7 @@ pub fn parse(body: &str) -> Result<HeraldHook<'_>, Rejection> {
             "a herald webhook must be a JSON object".into(),
         ));
     }
-    serde_json::from_str(body)
+    // Nested arrays in place of objects are refused too.
+    gate_core::json::from_str(body)
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))
 }

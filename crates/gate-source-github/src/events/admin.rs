@@ -39,7 +39,7 @@ struct From<'a> {
 }
 
 pub fn render_repository(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: RepositoryEvent<'_> = serde_json::from_str(json)?;
+    let event: RepositoryEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let repo = &event.repository.full_name;
     let old_name = event
@@ -92,7 +92,7 @@ struct Team<'a> {
 }
 
 pub fn render_membership(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: MembershipEvent<'_> = serde_json::from_str(json)?;
+    let event: MembershipEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let member = event.member.as_ref().map_or("someone", |u| &u.login);
     let team = &event.team.name;

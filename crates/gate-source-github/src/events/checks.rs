@@ -51,7 +51,7 @@ fn place(sha: &str, branch: &str, repo: &str) -> String {
 }
 
 pub fn render_status(json: &str) -> Result<Rendered, serde_json::Error> {
-    let status: Status<'_> = serde_json::from_str(json)?;
+    let status: Status<'_> = gate_core::json::from_str(json)?;
     let sha = short_sha(&status.sha);
     let context = status.context.as_deref().unwrap_or("status");
     // A commit on several branches: the first one GitHub lists is enough.
@@ -128,7 +128,7 @@ struct CheckSuite<'a> {
 }
 
 pub fn render_check_run(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: CheckRunEvent<'_> = serde_json::from_str(json)?;
+    let event: CheckRunEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let run = &event.check_run;
     let sha = short_sha(&run.head_sha);
@@ -196,7 +196,7 @@ struct WorkflowRun<'a> {
 }
 
 pub fn render_workflow_run(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: WorkflowRunEvent<'_> = serde_json::from_str(json)?;
+    let event: WorkflowRunEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let run = &event.workflow_run;
     let name = run.name.as_deref().unwrap_or("workflow");

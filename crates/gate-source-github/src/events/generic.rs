@@ -22,7 +22,7 @@ struct Common<'a> {
 }
 
 pub fn render(event: &str, json: &str) -> Result<Rendered, serde_json::Error> {
-    let common: Common<'_> = serde_json::from_str(json)?;
+    let common: Common<'_> = gate_core::json::from_str(json)?;
     let sender = login(&common.sender);
     let action = common.action.as_deref().unwrap_or_default();
     let what = if action.is_empty() {

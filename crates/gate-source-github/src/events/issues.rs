@@ -62,7 +62,7 @@ const VERBS: &[&str] = &[
 ];
 
 pub fn render_issue(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: IssuesEvent<'_> = serde_json::from_str(json)?;
+    let event: IssuesEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let issue = &event.issue;
     let repo = &event.repository.full_name;
@@ -115,7 +115,7 @@ struct IssueCommentEvent<'a> {
 }
 
 pub fn render_issue_comment(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: IssueCommentEvent<'_> = serde_json::from_str(json)?;
+    let event: IssueCommentEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let issue = &event.issue;
     let kind = if issue.pull_request.is_some() {
@@ -153,7 +153,7 @@ struct CommitCommentEvent<'a> {
 }
 
 pub fn render_commit_comment(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: CommitCommentEvent<'_> = serde_json::from_str(json)?;
+    let event: CommitCommentEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let sha = short_sha(event.comment.commit_id.as_deref().unwrap_or_default());
     let what = format!("commit {sha} in {}", event.repository.full_name);

@@ -36,7 +36,7 @@ pub(crate) struct Org<'a> {
 }
 
 pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
-    let ping: Ping<'_> = serde_json::from_str(json)?;
+    let ping: Ping<'_> = gate_core::json::from_str(json)?;
     let sender = login(&ping.sender);
     let id = ping.hook_id.or(ping.hook.as_ref().and_then(|h| h.id));
     let hook = id.map_or_else(|| "webhook".to_owned(), |id| format!("webhook {id}"));

@@ -63,7 +63,7 @@ struct PullRequestEvent<'a> {
 const VERBS: &[&str] = &["reopened", "edited", "locked", "unlocked"];
 
 pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: PullRequestEvent<'_> = serde_json::from_str(json)?;
+    let event: PullRequestEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let pr = &event.pull_request;
     let merged = pr.merged == Some(true);
@@ -147,7 +147,7 @@ struct ReviewEvent<'a> {
 }
 
 pub fn render_review(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: ReviewEvent<'_> = serde_json::from_str(json)?;
+    let event: ReviewEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let pr = &event.pull_request;
     let what = format!(

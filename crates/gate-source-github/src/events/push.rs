@@ -51,7 +51,7 @@ struct Pusher<'a> {
 }
 
 pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
-    let push: Push<'_> = serde_json::from_str(json)?;
+    let push: Push<'_> = gate_core::json::from_str(json)?;
     let sender = match (&push.sender, &push.pusher) {
         (Some(user), _) => user.login.as_ref(),
         (None, Some(pusher)) => pusher.name.as_ref(),

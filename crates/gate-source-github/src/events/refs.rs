@@ -21,7 +21,7 @@ struct RefEvent<'a> {
 }
 
 pub fn render_create(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: RefEvent<'_> = serde_json::from_str(json)?;
+    let event: RefEvent<'_> = gate_core::json::from_str(json)?;
     let git_ref = GitRef::from_type(&event.ref_type, &event.git_ref);
     let sender = login(&event.sender);
     let text = format!(
@@ -34,7 +34,7 @@ pub fn render_create(json: &str) -> Result<Rendered, serde_json::Error> {
 }
 
 pub fn render_delete(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: RefEvent<'_> = serde_json::from_str(json)?;
+    let event: RefEvent<'_> = gate_core::json::from_str(json)?;
     let git_ref = GitRef::from_type(&event.ref_type, &event.git_ref);
     let sender = login(&event.sender);
     let text = format!(

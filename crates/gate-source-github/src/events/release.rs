@@ -34,7 +34,7 @@ struct Release<'a> {
 }
 
 pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
-    let event: ReleaseEvent<'_> = serde_json::from_str(json)?;
+    let event: ReleaseEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let repo = &event.repository.full_name;
     let release = &event.release;

@@ -17,7 +17,7 @@ struct Fork<'a> {
 }
 
 pub fn render_fork(json: &str) -> Result<Rendered, serde_json::Error> {
-    let fork: Fork<'_> = serde_json::from_str(json)?;
+    let fork: Fork<'_> = gate_core::json::from_str(json)?;
     let sender = login(&fork.sender);
     let text = format!(
         "{sender} forked {} to {}",
@@ -40,7 +40,7 @@ struct Star<'a> {
 
 /// `watch` only ever has `started` (a star); `star` has `created`/`deleted`.
 pub fn render_star(event: &str, json: &str) -> Result<Rendered, serde_json::Error> {
-    let star: Star<'_> = serde_json::from_str(json)?;
+    let star: Star<'_> = gate_core::json::from_str(json)?;
     let sender = login(&star.sender);
     let repo = &star.repository.full_name;
     let text = match (event, star.action.as_ref()) {

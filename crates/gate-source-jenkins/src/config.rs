@@ -5,6 +5,7 @@ use gate_core::Secret;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::outcomes::LastOutcomes;
 use crate::token::MIN_TOKEN_CHARS;
 
 /// `[sources.Jenkins.doors.<door>]` beside the group-mapping keys.
@@ -16,7 +17,8 @@ pub struct DoorConfig {
     /// Accept unauthenticated requests; for closed networks only.
     #[serde(default)]
     pub insecure_no_token: bool,
-    /// Job name patterns whose successful or in-progress builds are dropped.
+    /// Job name patterns whose successful or in-progress builds are dropped
+    /// (except the first success after a failure, which says it is fixed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only_failures: Vec<String>,
 }
@@ -27,6 +29,7 @@ pub struct JenkinsDoor {
     /// `None` only when the door was opened with `insecure_no_token`.
     pub token: Option<Secret>,
     pub only_failures: Option<GlobSet>,
+    pub outcomes: LastOutcomes,
 }
 
 /// Why a door cannot be opened.
@@ -58,6 +61,7 @@ impl DoorConfig {
         Ok(JenkinsDoor {
             token,
             only_failures: globs(&self.only_failures)?,
+            outcomes: LastOutcomes::default(),
         })
     }
 }

@@ -6,6 +6,7 @@
 
 mod config;
 mod content;
+mod outcomes;
 mod payload;
 mod text;
 mod token;
@@ -48,7 +49,14 @@ impl Source for Jenkins {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
         })?;
         let kind = event.build.event_type();
-        if door.settings.only_failures_for(&event.name) && !event.build.is_unsuccessful_result() {
+        let fixed_after = event
+            .build
+            .final_result()
+            .and_then(|result| door.settings.outcomes.record(&event.name, result));
+        if door.settings.only_failures_for(&event.name)
+            && !event.build.is_unsuccessful_result()
+            && fixed_after.is_none()
+        {
             // Accepted but filtered: the gate answers 200 with no actions.
             return Ok(Received {
                 delivery: None,
@@ -56,7 +64,7 @@ impl Source for Jenkins {
                 notifications: Vec::new(),
             });
         }
-        let text = text::build_text(&event);
+        let text = text::build_text(&event, fixed_after.as_deref());
         let repositories = [event.name.as_ref()];
         let group = door
             .mapping

@@ -54,16 +54,19 @@ impl Build<'_> {
         }
     }
 
-    /// A finished build that did not succeed (failure, unstable, aborted,
-    /// not built): what an `only_failures` job still reports.
-    pub fn is_unsuccessful_result(&self) -> bool {
+    /// The result of a finished (completed or finalized) build.
+    pub fn final_result(&self) -> Option<&str> {
         let finished = ["COMPLETED", "FINALIZED"]
             .iter()
             .any(|phase| self.phase.eq_ignore_ascii_case(phase));
-        finished
-            && self
-                .status()
-                .is_some_and(|s| !s.eq_ignore_ascii_case("SUCCESS"))
+        self.status().filter(|_| finished)
+    }
+
+    /// A finished build that did not succeed (failure, unstable, aborted,
+    /// not built): what an `only_failures` job still reports.
+    pub fn is_unsuccessful_result(&self) -> bool {
+        self.final_result()
+            .is_some_and(|s| !s.eq_ignore_ascii_case("SUCCESS"))
     }
 }
 

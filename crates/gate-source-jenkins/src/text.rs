@@ -4,8 +4,9 @@ use crate::payload::JobEvent;
 
 /// `Build #42 of widgets-main: FAILURE (main @ c6d86dc)` when completed;
 /// `Build #42 of widgets-main started`, `… queued`, `… finalized: FAILURE`
-/// for the other phases.
-pub fn build_text(event: &JobEvent<'_>) -> String {
+/// for the other phases; `…: SUCCESS, back to normal after FAILURE` for
+/// the first success after `fixed_after`.
+pub fn build_text(event: &JobEvent<'_>, fixed_after: Option<&str>) -> String {
     let build = &event.build;
     let mut text = match build.number {
         Some(number) => format!("Build #{number} of {}", event.name),
@@ -19,6 +20,10 @@ pub fn build_text(event: &JobEvent<'_>) -> String {
     if let Some(status) = build.status() {
         text.push_str(": ");
         text.push_str(status);
+    }
+    if let Some(previous) = fixed_after {
+        text.push_str(", back to normal after ");
+        text.push_str(previous);
     }
     if let Some(scm) = build
         .scm
@@ -56,7 +61,17 @@ mod tests {
     use crate::payload::parse;
 
     fn text(json: &str) -> String {
-        build_text(&parse(json).expect("valid"))
+        build_text(&parse(json).expect("valid"), None)
+    }
+
+    #[test]
+    fn a_fix_names_the_result_it_follows() {
+        let json = r#"{"name":"w","build":{"number":8,"phase":"COMPLETED","status":"SUCCESS","scm":{"branch":"main"}}}"#;
+        let event = parse(json).expect("valid");
+        assert_eq!(
+            build_text(&event, Some("FAILURE")),
+            "Build #8 of w: SUCCESS, back to normal after FAILURE (main)"
+        );
     }
 
     #[test]

@@ -209,6 +209,74 @@ async fn only_failures_keeps_unsuccessful_finished_builds() {
 }
 
 #[tokio::test]
+async fn the_first_success_after_a_failure_is_reported_as_back_to_normal() {
+    let (source, door) = door(r#"only_failures = ["nightly-*"]"#);
+    let authed = headers(&[("x-gate-token", TOKEN)]);
+    // (job, phase, result, notified text or None when filtered)
+    let cases = [
+        ("nightly-db", "COMPLETED", Some("SUCCESS"), None),
+        (
+            "nightly-db",
+            "COMPLETED",
+            Some("FAILURE"),
+            Some("Build #9 of nightly-db: FAILURE"),
+        ),
+        (
+            "nightly-db",
+            "FINALIZED",
+            Some("FAILURE"),
+            Some("Build #9 of nightly-db finalized: FAILURE"),
+        ),
+        // Jobs are tracked apart.
+        ("nightly-web", "COMPLETED", Some("SUCCESS"), None),
+        ("nightly-db", "STARTED", None, None),
+        // Passes the only_failures filter: whoever saw the failure sees the fix.
+        (
+            "nightly-db",
+            "COMPLETED",
+            Some("SUCCESS"),
+            Some("Build #9 of nightly-db: SUCCESS, back to normal after FAILURE"),
+        ),
+        ("nightly-db", "FINALIZED", Some("SUCCESS"), None),
+        ("nightly-db", "COMPLETED", Some("SUCCESS"), None),
+        // A job without the filter gets the same wording.
+        (
+            "widgets",
+            "COMPLETED",
+            Some("UNSTABLE"),
+            Some("Build #9 of widgets: UNSTABLE"),
+        ),
+        (
+            "widgets",
+            "COMPLETED",
+            Some("SUCCESS"),
+            Some("Build #9 of widgets: SUCCESS, back to normal after UNSTABLE"),
+        ),
+    ];
+    for (job, phase, result, expected) in cases {
+        let received = receive(
+            source.as_ref(),
+            &door,
+            &authed,
+            None,
+            &body(job, phase, result),
+        )
+        .await
+        .expect("accepted");
+        let texts: Vec<&str> = received
+            .notifications
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect();
+        assert_eq!(texts, Vec::from_iter(expected), "{job} {phase} {result:?}");
+        if let Some(notification) = received.notifications.first() {
+            // The type stays `<phase>.<status>`: consumers' bindings hold.
+            assert_eq!(notification.kind, received.event);
+        }
+    }
+}
+
+#[tokio::test]
 async fn group_comes_from_the_mapping_on_the_job_name() {
     let (source, door) = door(
         r#"default_group = "builds"
@@ -223,7 +291,9 @@ async fn group_comes_from_the_mapping_on_the_job_name() {
     for (job, result, group) in [
         ("prod-deploy", "SUCCESS", "deploy"),
         ("widgets", "FAILURE", "alerts"),
-        ("widgets", "SUCCESS", "builds"),
+        // The fix's text names the failure, so it follows it to `alerts`.
+        ("widgets", "SUCCESS", "alerts"),
+        ("gadgets", "SUCCESS", "builds"),
     ] {
         let received = receive(
             source.as_ref(),

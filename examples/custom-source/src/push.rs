@@ -40,15 +40,10 @@ pub struct User<'a> {
     pub login: Cow<'a, str>,
 }
 
-/// Parse a push body. The body must be an object: serde would otherwise
-/// fill the struct from a JSON array by position.
+/// Parse a push body. `from_object` refuses a JSON array wherever a struct
+/// is expected, which serde would otherwise fill by position.
 pub fn parse(json: &str) -> Result<Push<'_>, Rejection> {
-    if !json.trim_start().starts_with('{') {
-        return Err(Rejection::Malformed(
-            "push payload must be a JSON object".into(),
-        ));
-    }
-    serde_json::from_str(json)
+    gate_core::json::from_object(json)
         .map_err(|e| Rejection::Malformed(format!("unexpected push payload: {e}")))
 }
 

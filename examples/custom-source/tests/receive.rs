@@ -95,9 +95,11 @@ async fn form_deliveries_are_unsupported() {
 
 #[tokio::test]
 async fn signed_but_malformed_pushes_are_bad_requests() {
-    let cases: [&[u8]; 5] = [
+    let cases: [&[u8]; 6] = [
         b"{not json",
         b"[\"refs/heads/main\", \"\", 1, [], {\"full_name\": \"a/b\"}, {\"login\": \"x\"}]",
+        // An array in place of a nested object, filled by position otherwise.
+        br#"{"ref": "refs/heads/main", "repository": ["acme/widgets", ""], "pusher": {"login": "octocat"}}"#,
         br#"{"ref": "refs/heads/main", "pusher": {"login": "octocat"}}"#,
         br#"{"ref": 7, "repository": {"full_name": "acme/widgets"}, "pusher": {"login": "octocat"}}"#,
         b"\xff\xfe",

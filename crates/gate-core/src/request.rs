@@ -32,6 +32,22 @@ impl<'a> Request<'a> {
         })
     }
 
+    /// The body of a JSON-only source, after the checks every such source
+    /// makes: an `application/json` or `+json` content type (else 415),
+    /// UTF-8 text (else 400), and JSON that serde_json's full parser would
+    /// accept (else 400, see [`crate::json::check_strict`]).
+    pub fn json_text(&self) -> Result<&'a str, Rejection> {
+        match self.media_type() {
+            Some(media) if media == "application/json" || media.ends_with("+json") => {}
+            other => return Err(Rejection::UnsupportedMediaType(other.unwrap_or_default())),
+        }
+        let text = std::str::from_utf8(self.body)
+            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
+        crate::json::check_strict(text)
+            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
+        Ok(text)
+    }
+
     /// A query parameter, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
         let query = self.query?;
@@ -119,6 +135,55 @@ impl Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_request<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> Request<'a> {
+        Request {
+            headers,
+            body,
+            query: None,
+            peer: None,
+        }
+    }
+
+    #[test]
+    fn json_text_checks_type_encoding_and_strict_json() {
+        let typed = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("content-type", value.parse().expect("header"));
+            headers
+        };
+        let json = typed("application/json; charset=utf-8");
+        assert_eq!(
+            json_request(&json, b"{\"a\":1}").json_text(),
+            Ok("{\"a\":1}")
+        );
+        let vendor = typed("application/vnd.acme+json");
+        assert!(json_request(&vendor, b"{}").json_text().is_ok());
+
+        let form = typed("application/x-www-form-urlencoded");
+        assert_eq!(
+            json_request(&form, b"{}").json_text(),
+            Err(Rejection::UnsupportedMediaType(
+                "application/x-www-form-urlencoded".into()
+            ))
+        );
+        let none = HeaderMap::new();
+        assert_eq!(
+            json_request(&none, b"{}")
+                .json_text()
+                .map_err(|r| r.status()),
+            Err(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        );
+        assert_eq!(
+            json_request(&json, b"{\"a\":\"\xff\"}").json_text(),
+            Err(Rejection::Malformed("body is not UTF-8".into()))
+        );
+        let surrogate = json_request(&json, br#"{"a":"\ud800"}"#).json_text();
+        assert!(
+            matches!(&surrogate, Err(Rejection::Malformed(m)) if m.starts_with("invalid JSON: ")),
+            "{surrogate:?}"
+        );
+    }
 
     #[test]
     fn query_params_are_decoded() {

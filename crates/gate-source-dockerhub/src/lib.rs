@@ -5,7 +5,6 @@
 //! allow-list). The `callback_url` it sends is never called.
 
 mod config;
-mod content;
 mod network;
 mod payload;
 mod text;
@@ -50,11 +49,7 @@ impl Source for DockerHub {
                 .map_err(|e| Rejection::Forbidden(e.to_string()))?;
         }
         token::check(request, &door.settings.token)?;
-        content::require_json(request)?;
-        let body = std::str::from_utf8(request.body)
-            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
-        gate_core::json::check_strict(body)
-            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
+        let body = request.json_text()?;
         let push = payload::parse(body)
             .map_err(|e| Rejection::Malformed(format!("invalid Docker Hub push payload: {e}")))?;
         let text = text::push_text(&push);

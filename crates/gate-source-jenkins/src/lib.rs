@@ -5,7 +5,6 @@
 //! token, and jobs can be limited to reporting failures.
 
 mod config;
-mod content;
 mod outcomes;
 mod payload;
 mod text;
@@ -40,11 +39,7 @@ impl Source for Jenkins {
         if let Some(token) = &door.settings.token {
             token::check(request, token)?;
         }
-        content::require_json(request)?;
-        let body = std::str::from_utf8(request.body)
-            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
-        gate_core::json::check_strict(body)
-            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
+        let body = request.json_text()?;
         let event = payload::parse(body).map_err(|e| {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
         })?;

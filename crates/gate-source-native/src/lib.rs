@@ -6,7 +6,6 @@
 
 mod auth;
 mod config;
-mod content;
 mod delivery;
 mod payload;
 
@@ -39,13 +38,9 @@ impl Source for Native {
         door: &Door<'_, NativeDoor>,
     ) -> Result<Received, Rejection> {
         door.settings.credentials.check(request)?;
-        content::require_json(request)?;
+        let body = request.json_text()?;
         let delivery = delivery::delivery_id(request)?;
-        let body = std::str::from_utf8(request.body)
-            .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
         let malformed = |e: PayloadError| Rejection::Malformed(e.to_string());
-        gate_core::json::check_strict(body)
-            .map_err(|e| malformed(PayloadError::Json(e.to_string())))?;
         let posted = payload::parse(body).map_err(malformed)?;
         let service = payload::required(&posted.service, "service").map_err(malformed)?;
         let group = payload::required(&posted.group, "group").map_err(malformed)?;

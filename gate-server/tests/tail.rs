@@ -89,11 +89,24 @@ fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
 }
 
 async fn publish(exchange: &str, key: &str, body: &str, timestamp: Option<u64>) {
+    publish_with_id(exchange, key, body, timestamp, None).await;
+}
+
+async fn publish_with_id(
+    exchange: &str,
+    key: &str,
+    body: &str,
+    timestamp: Option<u64>,
+    message_id: Option<&str>,
+) {
     let connection = common::amqp::connect().await;
     let channel = connection.create_channel().await.expect("channel");
     let mut properties = BasicProperties::default().with_content_type("application/json".into());
     if let Some(timestamp) = timestamp {
         properties = properties.with_timestamp(timestamp);
+    }
+    if let Some(id) = message_id {
+        properties = properties.with_message_id(id.into());
     }
     channel
         .basic_publish(
@@ -194,6 +207,43 @@ async fn json_mode_prints_the_body_and_the_time_defaults_to_now() {
     assert!(days.iter().any(|d| line.starts_with(d)), "{line}");
     assert!(line.ends_with("] <acme/docker> t"), "{line}");
     drop(tail);
+    delete_exchange(&exchange).await;
+}
+
+#[tokio::test]
+async fn a_copy_published_again_after_a_lost_confirm_is_shown_once() {
+    let exchange = common::unique("tail-dup");
+    let body = |text: &str| {
+        format!(
+            r#"{{"service":"GitHub","project":"acme","group":"ci","type":"push","text":"{text}","link":"","rawContent":{{}}}}"#
+        )
+    };
+    let key = "acme.ci.github.push";
+    for (flags, expected) in [
+        (&[][..], vec!["first", "second"]),
+        (&["--show-duplicates"][..], vec!["first", "first", "second"]),
+    ] {
+        let mut args = vec!["--exchange", exchange.as_str(), "--url", common::AMQP_URL];
+        args.extend_from_slice(flags);
+        let tail = Tail::start(&args);
+        tail.wait_ready();
+        publish_with_id(&exchange, key, &body("first"), Some(0), Some("d-1")).await;
+        publish_with_id(&exchange, key, &body("first"), Some(0), Some("d-1")).await;
+        publish_with_id(&exchange, key, &body("second"), Some(0), Some("d-2")).await;
+        // A message without an id is never taken for a copy.
+        publish(&exchange, key, &body("end"), Some(0)).await;
+        let mut shown = Vec::new();
+        loop {
+            let line = tail.stdout.recv_timeout(WAIT).expect("a line");
+            let text = line.rsplit("> ").next().unwrap_or_default().to_owned();
+            if text == "end" {
+                break;
+            }
+            shown.push(text);
+        }
+        assert_eq!(shown, expected, "{flags:?}");
+        assert_eq!(tail.interrupt(), 0);
+    }
     delete_exchange(&exchange).await;
 }
 

@@ -3,6 +3,7 @@
 //! replay or drop waiting events).
 
 mod credentials;
+mod recent;
 pub mod simulate;
 pub mod spool;
 pub mod tail;

@@ -13,6 +13,7 @@ use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties, ErrorKind, ExchangeKind};
 use serde::Deserialize;
 
+use super::recent::RecentIds;
 use super::time::syslog_utc;
 
 pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -39,7 +40,14 @@ pub struct TailArgs {
     /// Print each message body as received (one JSON document a line).
     #[arg(long)]
     pub json: bool,
+    /// Also print a message whose `message_id` was shown already (by
+    /// default, the copy published again after a lost confirm is skipped).
+    #[arg(long)]
+    pub show_duplicates: bool,
 }
+
+/// How many message ids are remembered to recognise a copy.
+const RECENT_IDS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 enum TailError {
@@ -138,8 +146,17 @@ async fn tail(args: &TailArgs, url: &str, shown: &str) -> Result<(), TailError> 
         args.exchange,
         keys.join(", ")
     );
+    let mut recent = RecentIds::new(RECENT_IDS);
     while let Some(delivery) = consumer.next().await {
         let delivery = delivery.map_err(|e| TailError::Broker(format!("connection lost: {e}")))?;
+        let copy = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .is_some_and(|id| !recent.first_time(id.as_str()));
+        if copy && !args.show_duplicates {
+            continue;
+        }
         if args.json {
             println!("{}", String::from_utf8_lossy(&delivery.data).trim_end());
         } else {

@@ -176,12 +176,12 @@ async fn main() -> std::process::ExitCode {
     let sending = started.elapsed();
     let accepted = accepted.load(Ordering::Relaxed);
 
-    let delivered = collect(&broker.url(), events, Duration::from_secs(120)).await;
+    let (delivered, copies) = collect(&broker.url(), events, Duration::from_secs(120)).await;
     let lost = (0..events)
         .filter(|i| !delivered.contains(&format!("soak-{i}")))
         .count();
     println!(
-        "sent {events} / accepted {accepted} (spooled {}) / delivered {} / lost {lost}  [{restarts} broker restarts, concurrency {concurrency}, sending took {:.1} s]",
+        "sent {events} / accepted {accepted} (spooled {}) / delivered {} (and {copies} copies) / lost {lost}  [{restarts} broker restarts, concurrency {concurrency}, sending took {:.1} s]",
         spooled.load(Ordering::Relaxed),
         delivered.len(),
         sending.as_secs_f64()
@@ -253,8 +253,11 @@ async fn declare(url: &str) {
 
 /// Distinct message ids from the durable queue, until all `expected` arrived
 /// or nothing came for a while after `limit`.
-async fn collect(url: &str, expected: u64, limit: Duration) -> HashSet<String> {
+/// The distinct message ids received, and how many messages repeated one
+/// (the at-least-once copy after a lost confirm).
+async fn collect(url: &str, expected: u64, limit: Duration) -> (HashSet<String>, u64) {
     let mut seen = HashSet::new();
+    let mut copies = 0;
     let started = Instant::now();
     while (seen.len() as u64) < expected && started.elapsed() < limit {
         let Ok(connection) = Connection::connect(url, ConnectionProperties::default()).await else {
@@ -275,7 +278,9 @@ async fn collect(url: &str, expected: u64, limit: Duration) -> HashSet<String> {
             tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
         {
             if let Some(id) = delivery.properties.message_id() {
-                seen.insert(id.to_string());
+                if !seen.insert(id.to_string()) {
+                    copies += 1;
+                }
             }
             let _ = delivery.ack(BasicAckOptions::default()).await;
             if seen.len() as u64 >= expected {
@@ -284,5 +289,5 @@ async fn collect(url: &str, expected: u64, limit: Duration) -> HashSet<String> {
         }
         let _ = connection.close(200, "done".into()).await;
     }
-    seen
+    (seen, copies)
 }

@@ -14,6 +14,21 @@ pub struct Door<'a, D> {
     pub settings: &'a D,
 }
 
+impl<D> Door<'_, D> {
+    /// The group of an ordinary (not administrative) event, from the door's
+    /// mapping: `repositories` are what the rules' globs match (repository,
+    /// project or job names), `text` what their keywords match.
+    pub fn group(&self, repositories: &[&str], text: &str) -> String {
+        self.mapping
+            .group_for(&crate::Subject {
+                repositories,
+                text,
+                administrative: false,
+            })
+            .to_owned()
+    }
+}
+
 /// What a source made of an accepted request.
 #[derive(Debug)]
 pub struct Received {

@@ -10,7 +10,7 @@ mod payload;
 mod text;
 mod token;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use gate_core::{Door, Notification, Received, Rejection, Request, Source};
 use serde_json::value::RawValue;
 
 pub use config::{DockerHubDoor, DoorConfig, DoorError};
@@ -54,14 +54,7 @@ impl Source for DockerHub {
             .map_err(|e| Rejection::Malformed(format!("invalid Docker Hub push payload: {e}")))?;
         let text = text::push_text(&push);
         let repositories = [push.repository.repo_name.as_ref()];
-        let group = door
-            .mapping
-            .group_for(&Subject {
-                repositories: &repositories,
-                text: &text,
-                administrative: false,
-            })
-            .to_owned();
+        let group = door.group(&repositories, &text);
         let link = push.repository.repo_url.as_deref().unwrap_or("").to_owned();
         let raw_content = RawValue::from_string(body.to_owned())
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;

@@ -1,4 +1,4 @@
-use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use gate_core::{Door, Notification, Received, Rejection, Request, Source};
 use serde_json::value::RawValue;
 
 use crate::resolve::ObjectInfo;
@@ -63,14 +63,7 @@ impl Source for PhabricatorSource {
             ),
         };
         let repositories: Vec<&str> = projects.iter().map(String::as_str).collect();
-        let group = door
-            .mapping
-            .group_for(&Subject {
-                repositories: &repositories,
-                text: &text,
-                administrative: false,
-            })
-            .to_owned();
+        let group = door.group(&repositories, &text);
         let notification = Notification {
             service: SERVICE.into(),
             project: door.name.to_owned(),

@@ -9,7 +9,7 @@ mod door;
 mod push;
 mod signature;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
+use gate_core::{Door, Notification, Received, Rejection, Request, Source};
 use serde_json::value::RawValue;
 
 pub use door::{DoorConfig, GiteaDoor};
@@ -64,14 +64,7 @@ impl Source for Gitea {
         let text = push.text();
         let link = push.link().to_owned();
         let repositories = [push.repository.full_name.as_ref()];
-        let group = door
-            .mapping
-            .group_for(&Subject {
-                repositories: &repositories,
-                text: &text,
-                administrative: false,
-            })
-            .to_owned();
+        let group = door.group(&repositories, &text);
         Ok(Received {
             delivery,
             event: event.to_owned(),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{door, headers, open, payload, send, source, SECRET};
+use common::{door, headers, open, payload, refused, send, source, SECRET};
 use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
 use gate_core::Rejection;
 use http::StatusCode;
@@ -277,27 +277,19 @@ async fn form_bodies_carry_the_payload_and_are_signed_raw() {
 
 #[tokio::test]
 async fn payloads_of_the_wrong_shape_are_malformed_not_panics() {
-    let source = source();
-    let door = door(source.as_ref());
     for (event, body) in [
         ("push", r#"{"repository":{"full_name":"acme/widgets"}}"#),
         ("push", "[]"),
         ("push", r#"{"ref":7,"repository":{"full_name":"a/b"}}"#),
         ("ping", "\"text\""),
     ] {
-        let h = headers(event, "application/json", SECRET, body.as_bytes());
-        let err = send(source.as_ref(), &door, &h, body.as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(event, body.as_bytes()).await;
         assert!(
             matches!(&err, Rejection::Malformed(m) if m.starts_with(&format!("unexpected {event} payload: "))),
             "{body}: {err:?}"
         );
     }
-    let h = headers("push", "application/json", SECRET, &[0xff, 0xfe]);
-    let err = send(source.as_ref(), &door, &h, &[0xff, 0xfe])
-        .await
-        .unwrap_err();
+    let err = refused("push", &[0xff, 0xfe]).await;
     assert_eq!(err, Rejection::Malformed("body is not UTF-8".into()));
 }
 
@@ -397,18 +389,13 @@ admin_group = "admin""#,
 /// so a signed `[]` (or `["zen", 1]`) was delivered as an event.
 #[tokio::test]
 async fn payload_must_be_a_json_object() {
-    let source = source();
-    let door = door(source.as_ref());
     for (event, body) in [
         ("team_add", "[]"),
         ("ping", r#"["Design for failure.", 1]"#),
         ("push", " [\"refs/heads/main\"] "),
         ("star", "\"octocat\""),
     ] {
-        let h = headers(event, "application/json", SECRET, body.as_bytes());
-        let err = send(source.as_ref(), &door, &h, body.as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(event, body.as_bytes()).await;
         assert_eq!(
             err,
             Rejection::Malformed(format!("unexpected {event} payload: not a JSON object")),
@@ -423,13 +410,8 @@ async fn payload_must_be_a_json_object() {
 /// serde_json consumers cannot parse.
 #[tokio::test]
 async fn a_lone_surrogate_escape_is_malformed() {
-    let source = source();
-    let door = door(source.as_ref());
     let body = r#"{"zen":"Design for failure.","hook_id":1,"hook":{"note":"\ud800x"},"repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}"#;
-    let h = headers("ping", "application/json", SECRET, body.as_bytes());
-    let err = send(source.as_ref(), &door, &h, body.as_bytes())
-        .await
-        .unwrap_err();
+    let err = refused("ping", body.as_bytes()).await;
     assert!(
         matches!(&err, Rejection::Malformed(m) if m.starts_with("payload is not valid JSON")),
         "{err:?}"
@@ -441,13 +423,8 @@ async fn a_lone_surrogate_escape_is_malformed() {
 /// passed the raw-JSON check and was published unparseable.
 #[tokio::test]
 async fn a_number_out_of_range_is_malformed() {
-    let source = source();
-    let door = door(source.as_ref());
     let body = r#"{"zen":"Design for failure.","hook_id":1,"hook":{"id":181e99902},"repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}"#;
-    let h = headers("ping", "application/json", SECRET, body.as_bytes());
-    let err = send(source.as_ref(), &door, &h, body.as_bytes())
-        .await
-        .unwrap_err();
+    let err = refused("ping", body.as_bytes()).await;
     assert!(
         matches!(&err, Rejection::Malformed(m) if m.contains("number out of range")),
         "{err:?}"
@@ -459,8 +436,6 @@ async fn a_number_out_of_range_is_malformed() {
 /// a repository named by whatever came first.
 #[tokio::test]
 async fn nested_arrays_in_place_of_objects_are_400() {
-    let source = source();
-    let door = door(source.as_ref());
     for (event, body, wanted) in [
         (
             "push",
@@ -483,10 +458,7 @@ async fn nested_arrays_in_place_of_objects_are_400() {
             "struct Repo",
         ),
     ] {
-        let h = headers(event, "application/json", SECRET, body.as_bytes());
-        let err = send(source.as_ref(), &door, &h, body.as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(event, body.as_bytes()).await;
         let prefix =
             format!("unexpected {event} payload: invalid type: sequence, expected {wanted}");
         assert!(

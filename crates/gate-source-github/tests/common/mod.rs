@@ -66,3 +66,14 @@ pub fn payload(case: &str) -> String {
     );
     std::fs::read_to_string(&path).expect("payload file")
 }
+
+/// The rejection of a signed JSON delivery to the default door.
+pub async fn refused(event: &str, body: &[u8]) -> Rejection {
+    let source = source();
+    let door = door(source.as_ref());
+    let headers = headers(event, "application/json", SECRET, body);
+    match send(source.as_ref(), &door, &headers, body).await {
+        Ok(received) => panic!("{event} accepted: {received:?}"),
+        Err(rejection) => rejection,
+    }
+}

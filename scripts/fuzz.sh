@@ -70,12 +70,12 @@ def put(target, name, mode, tag, body):
 
 def samples(source, suffix=".json"):
     for path in sorted((root / source).glob("*" + suffix)):
-        if not path.name.endswith((".expected.json", ".headers.json")):
+        if not path.name.endswith(".expected.json"):
             yield path.name[: -len(suffix)], path.read_bytes()
 
 for case, body in samples("github"):
-    headers = json.loads((root / "github" / f"{case}.headers.json").read_text())
-    event = headers.get("X-GitHub-Event", "push").encode()
+    expected = json.loads((root / "github" / f"{case}.expected.json").read_text())
+    event = expected["headers"].get("X-GitHub-Event", "push").encode()
     put("fuzz_github", case, 0x00, event, body)
     put("fuzz_github", case + "-sha1", 0x20, event, body)
     form = b"payload=" + urllib.parse.quote_plus(body).encode()

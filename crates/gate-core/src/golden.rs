@@ -14,6 +14,9 @@ use crate::{DynSource, Received, Rejection, Request};
 
 const REQUEST_KEYS: [&str; 3] = ["headers", "query", "peer"];
 
+/// Header name and value pairs computed from a body, e.g. its signature.
+pub type Signer = fn(&[u8]) -> Vec<(&'static str, String)>;
+
 /// One source's golden cases.
 pub struct GoldenSuite {
     pub source: Box<dyn DynSource>,
@@ -26,6 +29,9 @@ pub struct GoldenSuite {
     pub default_headers: Vec<(&'static str, String)>,
     /// The query string when a case names none.
     pub default_query: Option<String>,
+    /// Headers computed from each body (a signature), after the defaults;
+    /// a case's own headers still win.
+    pub sign: Option<Signer>,
 }
 
 impl std::fmt::Debug for GoldenSuite {
@@ -70,7 +76,7 @@ impl GoldenSuite {
             };
             let mut request_part = expected.clone();
             request_part.retain(|key, _| REQUEST_KEYS.contains(&key.as_str()));
-            let headers = self.headers(&request_part);
+            let headers = self.headers(&request_part, body.as_bytes());
             let query = match request_part.get("query") {
                 Some(value) => value.as_str().map(str::to_owned),
                 None => self.default_query.clone(),
@@ -102,13 +108,16 @@ impl GoldenSuite {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
-    fn headers(&self, request_part: &Map<String, Value>) -> http::HeaderMap {
+    fn headers(&self, request_part: &Map<String, Value>, body: &[u8]) -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
         let given = request_part.get("headers").and_then(Value::as_object);
+        let signed = self.sign.map(|sign| sign(body)).unwrap_or_default();
         let pairs = self
             .default_headers
             .iter()
-            .map(|(name, value)| (name.to_string(), value.clone()))
+            .cloned()
+            .chain(signed)
+            .map(|(name, value)| (name.to_string(), value))
             .chain(given.into_iter().flatten().map(|(name, value)| {
                 (
                     name.clone(),

@@ -32,6 +32,7 @@ async fn payloads_match_their_expected_outcome() {
             ("authorization", format!("Bearer {TOKEN}")),
         ],
         default_query: None,
+        sign: None,
     }
     .check()
     .await;

@@ -219,13 +219,15 @@ mod tests {
         for entry in std::fs::read_dir(dir).expect("payload folder") {
             let path = entry.expect("entry").path();
             let name = path.to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".headers.json") else {
+            let Some(stem) = name.strip_suffix(".expected.json") else {
                 continue;
             };
-            let headers: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).expect("headers"))
+            let expected: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("expected"))
                     .expect("json");
-            let event = headers["X-GitHub-Event"].as_str().expect("event");
+            let event = expected["headers"]["X-GitHub-Event"]
+                .as_str()
+                .expect("event");
             let body = std::fs::read_to_string(format!("{stem}.json")).expect("payload");
             let rendered = render(event, &body).expect("renders");
             let allowed = placeholders(event).unwrap_or(&COMMON);

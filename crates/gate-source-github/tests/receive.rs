@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{door, headers, open, payload, refused, send, source, SECRET};
+use common::{accepted, door, headers, open, payload, refused, send, source, SECRET};
 use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
 use gate_core::Rejection;
 use http::StatusCode;
@@ -11,12 +11,7 @@ const PING: &str = r#"{"zen":"Design for failure.","hook_id":1,"repository":{"fu
 
 #[tokio::test]
 async fn accepts_a_signed_json_ping() {
-    let source = source();
-    let door = door(source.as_ref());
-    let h = headers("ping", "application/json", SECRET, PING.as_bytes());
-    let received = send(source.as_ref(), &door, &h, PING.as_bytes())
-        .await
-        .expect("accepted");
+    let received = accepted("ping", "application/json", PING.as_bytes()).await;
     assert_eq!(
         received.delivery.as_deref(),
         Some("72d3162e-cc78-11e3-81ab-4c9367dc0958")
@@ -225,15 +220,7 @@ async fn form_bodies_carry_the_payload_and_are_signed_raw() {
     let door = door(source.as_ref());
     let json = payload("push-one-commit");
     let body = form(&json);
-    let h = headers(
-        "push",
-        "application/x-www-form-urlencoded",
-        SECRET,
-        body.as_bytes(),
-    );
-    let received = send(source.as_ref(), &door, &h, body.as_bytes())
-        .await
-        .expect("accepted");
+    let received = accepted("push", "application/x-www-form-urlencoded", body.as_bytes()).await;
     let n = &received.notifications[0];
     assert_eq!(n.raw_content.get(), json.trim());
     assert_eq!(
@@ -295,18 +282,8 @@ async fn payloads_of_the_wrong_shape_are_malformed_not_panics() {
 
 #[tokio::test]
 async fn unknown_events_get_a_generic_text() {
-    let source = source();
-    let door = door(source.as_ref());
     let body = r#"{"action":"created","deployment_status":{"state":"success"},"repository":{"full_name":"acme/widgets","html_url":"https://github.com/acme/widgets"},"sender":{"login":"octocat"}}"#;
-    let h = headers(
-        "deployment_status",
-        "application/json",
-        SECRET,
-        body.as_bytes(),
-    );
-    let received = send(source.as_ref(), &door, &h, body.as_bytes())
-        .await
-        .expect("accepted");
+    let received = accepted("deployment_status", "application/json", body.as_bytes()).await;
     let n = &received.notifications[0];
     assert_eq!(
         n.text,
@@ -315,15 +292,7 @@ async fn unknown_events_get_a_generic_text() {
     assert_eq!(n.kind, "deployment_status");
     assert_eq!(n.link, "https://github.com/acme/widgets");
     let body = "{}";
-    let h = headers(
-        "brand_new_event",
-        "application/json",
-        SECRET,
-        body.as_bytes(),
-    );
-    let received = send(source.as_ref(), &door, &h, body.as_bytes())
-        .await
-        .expect("accepted");
+    let received = accepted("brand_new_event", "application/json", body.as_bytes()).await;
     assert_eq!(
         received.notifications[0].text,
         "someone triggered brand_new_event"

@@ -67,6 +67,16 @@ pub fn payload(case: &str) -> String {
     std::fs::read_to_string(&path).expect("payload file")
 }
 
+/// A delivery signed with the test secret to the default door, accepted.
+pub async fn accepted(event: &str, content_type: &str, body: &[u8]) -> Received {
+    let source = source();
+    let door = door(source.as_ref());
+    let headers = headers(event, content_type, SECRET, body);
+    send(source.as_ref(), &door, &headers, body)
+        .await
+        .unwrap_or_else(|e| panic!("{event} refused: {e}"))
+}
+
 /// The rejection of a signed JSON delivery to the default door.
 pub async fn refused(event: &str, body: &[u8]) -> Rejection {
     let source = source();

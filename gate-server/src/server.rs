@@ -61,6 +61,11 @@ pub async fn serve(
                         continue;
                     }
                 };
+                // Answers are small and the sender waits for each one: never
+                // hold a segment back for Nagle's algorithm.
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, %peer, "cannot set TCP_NODELAY");
+                }
                 let service = GatewayService::new(shared.clone(), Some(peer.ip()));
                 let connection = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)

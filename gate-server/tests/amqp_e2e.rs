@@ -266,10 +266,7 @@ async fn missing_exchange_is_503_until_it_exists() {
         "{}",
         answer.text()
     );
-    let message = answer.json()["actions"][0]["error"]["message"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_default();
+    let message = answer.first_action_error();
     assert!(
         message.contains("NOT_FOUND") || message.contains("not found") || message.contains("404"),
         "{message}"

@@ -181,10 +181,7 @@ async fn a_full_spool_refuses_with_503_and_keeps_what_it_has() {
         "{}",
         answer.text()
     );
-    let message = answer.json()["actions"][0]["error"]["message"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_default();
+    let message = answer.first_action_error();
     assert!(
         message.contains("not spooled: spool is full (2 entries)"),
         "{message}"

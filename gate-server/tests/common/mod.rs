@@ -103,6 +103,14 @@ impl Answer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The error message of the report's first action, or "" without one.
+    pub fn first_action_error(&self) -> String {
+        self.json()["actions"][0]["error"]["message"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
 }
 
 pub async fn call(gateway: &Gateway, request: http::Request<Full<Bytes>>) -> Answer {

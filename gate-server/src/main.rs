@@ -13,6 +13,16 @@ use gate_server::{launch, Gateway};
     about = "Webhook gateway for CI: GitHub, Docker Hub, Phabricator, Jenkins -> RabbitMQ and HTTP"
 )]
 struct Cli {
+    /// Log line format (also GATE_LOG_FORMAT): text (colours only on a
+    /// terminal) or json (one object per line).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "GATE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: launch::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +47,12 @@ enum Command {
     /// List, replay or drop the events waiting in the spool (of a stopped
     /// gate-server; exit 1 when an entry is missing or still fails).
     Spool(gate_server::cli::spool::SpoolArgs),
+    /// Print a shell completion script (e.g. `gate-server completions bash >
+    /// /etc/bash_completion.d/gate-server`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,13 +78,20 @@ struct ConfigArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        use clap::CommandFactory;
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "gate-server", &mut script);
+        gate_server::cli::stdout::bytes(&script);
+        return ExitCode::SUCCESS;
+    }
     // The operator tools print their own one-line errors; the AMQP client's
     // log of the same failure would only repeat it.
     let default_filter = match cli.command {
         Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
         _ => "info",
     };
-    launch::init_logs(default_filter);
+    launch::init_logs_as(default_filter, cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -95,7 +118,10 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         // Dispatched by `main`, which lets them set their own exit codes.
-        Command::Simulate(_) | Command::Tail(_) | Command::Spool(_) => {
+        Command::Simulate(_)
+        | Command::Tail(_)
+        | Command::Spool(_)
+        | Command::Completions { .. } => {
             anyhow::bail!("not handled here")
         }
         Command::Serve { config } => Ok(launch::serve(config.config).await?),
@@ -115,7 +141,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             action: ConfigAction::Show { config },
         } => {
             let gateway = build(&config).await?;
-            println!("{}", serde_json::to_string_pretty(&gateway.describe())?);
+            gate_server::cli::stdout::line(serde_json::to_string_pretty(&gateway.describe())?);
             Ok(())
         }
     }

@@ -6,5 +6,6 @@ mod credentials;
 mod recent;
 pub mod simulate;
 pub mod spool;
+pub mod stdout;
 pub mod tail;
 mod time;

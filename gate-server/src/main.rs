@@ -62,7 +62,8 @@ enum ConfigAction {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Print the effective configuration as JSON, secrets redacted.
+    /// Print the whole effective configuration as JSON (every section,
+    /// defaults included, secrets redacted) with each value's origin.
     Show {
         #[command(flatten)]
         config: ConfigArg,
@@ -138,10 +139,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config {
-            action: ConfigAction::Show { config },
+            action: ConfigAction::Show { config: arg },
         } => {
-            let gateway = build(&config).await?;
-            gate_server::cli::stdout::line(serde_json::to_string_pretty(&gateway.describe())?);
+            let config = launch::load(arg.config.as_deref()).await?;
+            let gateway = launch::build(config.clone())?;
+            let (name, text) = gate_server::Config::read(arg.config.as_deref())?;
+            let file: toml::Table = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{name}: invalid TOML: {}", e.message()))?;
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let shown = gate_server::cli::show::effective(&config, &gateway, &file, &env);
+            gate_server::cli::stdout::line(serde_json::to_string_pretty(&shown)?);
             Ok(())
         }
     }

@@ -4,6 +4,7 @@
 
 mod credentials;
 mod recent;
+pub mod show;
 pub mod simulate;
 pub mod spool;
 pub mod stdout;

@@ -7,6 +7,7 @@
 //!   own (a production host, root installs, a remote Vault, a Docker daemon,
 //!   a release build): bash parses it, every `gate-server` command names
 //!   real subcommands, and every repository path it names exists.
+//!
 //! A block without a marker fails the test.
 
 use std::path::{Path, PathBuf};
@@ -260,7 +261,7 @@ fn check_path(word: &str) -> Result<(), String> {
         .trim_start_matches('@')
         .trim_matches(|c| c == '"' || c == '\'');
     if TOP.iter().any(|top| word.starts_with(top)) && !word.contains('*') && !word.contains("...") {
-        let path = word.trim_end_matches(|c: char| c == ',' || c == ';' || c == ')');
+        let path = word.trim_end_matches([',', ';', ')']);
         if !repository().join(path).exists() {
             return Err(format!("{path} does not exist in the repository"));
         }

@@ -174,7 +174,38 @@ impl Sink for DockerHubSink {
 
 /// `a/x, a/y`: the images an action is about (never an id).
 fn images(triggers: &[&Trigger]) -> String {
-    let mut names: Vec<&str> = triggers.iter().map(|t| t.image.as_str()).collect();
-    names.dedup();
+    let mut names: Vec<&str> = Vec::with_capacity(triggers.len());
+    for trigger in triggers {
+        if !names.contains(&trigger.image.as_str()) {
+            names.push(&trigger.image);
+        }
+    }
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::map::Format;
+
+    #[test]
+    fn images_are_listed_once_in_map_order() {
+        let mut map = TriggerMap::parse(
+            &json!({"Acme/W": [{"source": "s", "trigger": "t"}, {"image": "acme/w-slim", "source": "s", "trigger": "t"}]}),
+            Format::Triggers,
+            "t",
+        )
+        .expect("map");
+        map.merge(
+            TriggerMap::parse(
+                &json!({"acme/w": {"token": "x", "image": "Acme/W"}}),
+                Format::Tokens,
+                "k",
+            )
+            .expect("map"),
+        );
+        assert_eq!(images(&map.lookup("acme/w")), "Acme/W, acme/w-slim");
+    }
 }

@@ -4,7 +4,9 @@
 
 mod credentials;
 mod recent;
+pub mod show;
 pub mod simulate;
 pub mod spool;
+pub mod stdout;
 pub mod tail;
 mod time;

@@ -9,6 +9,7 @@ use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
 use crate::config::{Config, ServerConfig};
+use crate::deliveries::DeliveriesConfig;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -39,6 +40,7 @@ pub struct Gateway {
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
     state: Arc<GateState>,
+    deliveries: DeliveriesConfig,
 }
 
 impl fmt::Debug for Gateway {
@@ -196,6 +198,7 @@ impl Gateway {
         }
         Ok(Self {
             registry,
+            deliveries: config.deliveries,
             server: config.server,
             doors,
             sinks,
@@ -220,6 +223,11 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
+    pub fn deliveries(&self) -> &DeliveriesConfig {
+        &self.deliveries
     }
 
     pub fn registry(&self) -> &Registry {

@@ -47,6 +47,9 @@ enum Command {
     /// List, replay or drop the events waiting in the spool (of a stopped
     /// gate-server; exit 1 when an entry is missing or still fails).
     Spool(gate_server::cli::spool::SpoolArgs),
+    /// The recent deliveries of a running gateway: list, show, replay
+    /// (needs `[deliveries] admin_token`).
+    Deliveries(gate_server::cli::deliveries::DeliveriesArgs),
     /// Print a shell completion script (e.g. `gate-server completions bash >
     /// /etc/bash_completion.d/gate-server`).
     Completions {
@@ -89,7 +92,7 @@ fn main() -> ExitCode {
     // The operator tools print their own one-line errors; the AMQP client's
     // log of the same failure would only repeat it.
     let default_filter = match cli.command {
-        Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
+        Command::Tail(_) | Command::Simulate(_) | Command::Deliveries(_) => "warn,lapin=off",
         _ => "info",
     };
     launch::init_logs_as(default_filter, cli.log_format);
@@ -105,6 +108,9 @@ fn main() -> ExitCode {
         Command::Simulate(args) => return runtime.block_on(gate_server::cli::simulate::run(args)),
         Command::Tail(args) => return runtime.block_on(gate_server::cli::tail::run(args)),
         Command::Spool(args) => return runtime.block_on(gate_server::cli::spool::run(args)),
+        Command::Deliveries(args) => {
+            return runtime.block_on(gate_server::cli::deliveries::run(args))
+        }
         command => command,
     };
     match runtime.block_on(run(command)) {
@@ -122,6 +128,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulate(_)
         | Command::Tail(_)
         | Command::Spool(_)
+        | Command::Deliveries(_)
         | Command::Completions { .. } => {
             anyhow::bail!("not handled here")
         }

@@ -3,6 +3,7 @@
 //! replay or drop waiting events).
 
 mod credentials;
+pub mod deliveries;
 mod recent;
 pub mod show;
 pub mod simulate;

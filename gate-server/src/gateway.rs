@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -38,6 +39,13 @@ pub struct Gateway {
     server: ServerConfig,
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
+    /// `[spool]` and `[dedup]` as configured: read by the redelivery loop
+    /// and by a reload, which applies what can change live.
+    spool: SpoolConfig,
+    dedup: DedupConfig,
+    /// Held by each delivery running on this gateway's sinks (they outlive
+    /// their requests), so that a reload closes the sinks only after them.
+    deliveries: Arc<()>,
     state: Arc<GateState>,
 }
 
@@ -171,6 +179,9 @@ impl Gateway {
             server: config.server,
             doors,
             sinks,
+            spool: config.spool,
+            dedup: config.dedup,
+            deliveries: Arc::new(()),
             state,
         })
     }
@@ -192,6 +203,43 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    pub fn spool_settings(&self) -> &SpoolConfig {
+        &self.spool
+    }
+
+    pub fn dedup_settings(&self) -> &DedupConfig {
+        &self.dedup
+    }
+
+    /// The first wait before retrying a failed sink, and the cap of its
+    /// doubling.
+    pub fn retry_timings(&self) -> (Duration, Duration) {
+        let initial = self.spool.retry_initial_ms.max(1);
+        let max = self.spool.retry_max_ms.max(initial);
+        (Duration::from_millis(initial), Duration::from_millis(max))
+    }
+
+    /// A token a delivery holds while it uses this gateway's sinks.
+    pub(crate) fn delivery_lease(&self) -> Arc<()> {
+        Arc::clone(&self.deliveries)
+    }
+
+    /// Whether a request or a delivery still uses this gateway.
+    pub(crate) fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1 || Arc::strong_count(&self.deliveries) > 1
+    }
+
+    /// A reload keeps the settings that only a restart can change, so that
+    /// what this gateway reports is what runs.
+    pub(crate) fn keep_running_settings(&mut self, running: &Gateway) {
+        self.server.listen = running.server.listen;
+        self.server.max_connections = running.server.max_connections;
+        self.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
+        self.spool.enabled = running.spool.enabled;
+        self.spool.path.clone_from(&running.spool.path);
+        self.spool.max_entries = running.spool.max_entries;
     }
 
     pub fn registry(&self) -> &Registry {

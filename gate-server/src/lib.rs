@@ -8,6 +8,7 @@ pub mod config;
 mod dedup;
 mod gate;
 pub mod gateway;
+pub mod identity;
 pub mod launch;
 mod metrics;
 mod plugins;

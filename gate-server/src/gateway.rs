@@ -25,12 +25,26 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// A door and where its notifications go.
+/// A door and where its notifications go (`S`: the sinks as built, or
+/// only as validated by `config check`).
 #[derive(Debug)]
-pub struct DoorEntry {
+pub struct DoorEntry<S = BuiltSink> {
     pub door: OpenDoor,
-    pub sinks: Vec<BuiltSink>,
+    pub sinks: Vec<S>,
     pub rate_limit: Option<RateLimit>,
+}
+
+/// Everything a configuration describes, before it becomes a gateway.
+struct Assembled<S> {
+    doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+    sinks: BTreeMap<String, S>,
+}
+
+/// What `config check` found in a valid configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub doors: usize,
+    pub sinks: usize,
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -64,11 +78,71 @@ impl Gateway {
     ///
     /// The gateway has no spool (a sink failure is answered 503) until
     /// [`Gateway::with_state`] gives it one.
-    pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+    pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        let Assembled { doors, sinks } = assemble(
+            &mut config,
+            &registry,
+            |registry, kind, name, table, location| {
+                registry.build_sink(kind, name, table, location)
+            },
+        )?;
+        Ok(Self {
+            registry,
+            server: config.server,
+            doors,
+            sinks,
+            spool: config.spool,
+            dedup: config.dedup,
+            deliveries: Arc::new(()),
+            state,
+        })
+    }
+
+    /// Everything [`Gateway::build`] checks, without building: no sink is
+    /// started (no connection, no file created), no spool opened. Also
+    /// checks that the spool file can be created or written. Every problem
+    /// is reported.
+    pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+        let assembled = assemble(
+            &mut config,
+            registry,
+            |registry, kind, name, table, location| {
+                registry
+                    .validate_sink(kind, name, table, location)
+                    .map(|()| name.to_owned())
+            },
+        );
+        let mut errors = match &assembled {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.clone(),
+        };
+        if config.spool.enabled {
+            if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
+                errors.push(ConfigError::new("spool.path", message));
+            }
+        }
+        match assembled {
+            Ok(assembled) if errors.is_empty() => Ok(Checked {
+                doors: assembled.doors.values().map(BTreeMap::len).sum(),
+                sinks: assembled.sinks.len(),
+            }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// Open every door and make every sink with `make_sink` (built or only
+/// validated), collecting every problem.
+fn assemble<S: Clone>(
+    config: &mut Config,
+    registry: &Registry,
+    mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
+) -> Result<Assembled<S>, ConfigErrors> {
+    {
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
-        for (name, mut table) in config.sinks {
+        for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
                 Some(toml::Value::String(kind)) => kind,
@@ -87,7 +161,7 @@ impl Gateway {
                     continue;
                 }
             };
-            match registry.build_sink(&kind, &name, table, &location) {
+            match make_sink(registry, &kind, &name, table, &location) {
                 Ok(sink) => {
                     sinks.insert(name, sink);
                 }
@@ -96,7 +170,7 @@ impl Gateway {
         }
 
         let mut doors = BTreeMap::new();
-        for (kind, section) in config.sources {
+        for (kind, section) in std::mem::take(&mut config.sources) {
             let location = format!("sources.{kind}");
             let Some(source) = registry.source(&kind) else {
                 errors.push(ConfigError::new(
@@ -174,18 +248,11 @@ impl Gateway {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Self {
-            registry,
-            server: config.server,
-            doors,
-            sinks,
-            spool: config.spool,
-            dedup: config.dedup,
-            deliveries: Arc::new(()),
-            state,
-        })
+        Ok(Assembled { doors, sinks })
     }
+}
 
+impl Gateway {
     /// Use `state` (spool, delivery-id memory): the one opened at start,
     /// or the previous gateway's on a reload.
     pub fn with_state(mut self, state: Arc<GateState>) -> Self {
@@ -322,11 +389,11 @@ impl Gateway {
     }
 }
 
-fn resolve_sinks(
+fn resolve_sinks<S: Clone>(
     names: &[String],
-    sinks: &BTreeMap<String, BuiltSink>,
+    sinks: &BTreeMap<String, S>,
     location: &str,
-) -> Result<Vec<BuiltSink>, ConfigError> {
+) -> Result<Vec<S>, ConfigError> {
     if names.is_empty() {
         return Err(ConfigError::new(
             location,

@@ -102,12 +102,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Config {
             action: ConfigAction::Check { config },
         } => {
-            let gateway = build(&config).await?;
+            let loaded = launch::load(config.config.as_deref()).await?;
+            let checked = launch::check(loaded)?;
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
-                gateway.door_count(),
-                gateway.sinks().count(),
-                gateway.registry().source_kinds().join(", ")
+                checked.doors,
+                checked.sinks,
+                gate_server::registry()?.source_kinds().join(", ")
             );
             Ok(())
         }

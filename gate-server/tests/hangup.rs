@@ -154,3 +154,21 @@ async fn a_hang_up_past_the_deadline_still_spools_and_redelivers() {
         .all(|r| r.header("x-gate-delivery") == Some("Notification/ops/d2")));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_waits_for_deliveries_whose_sender_left() {
+    let (receiver, server, dir) = rig(Duration::from_millis(2_500), 1_500).await;
+    post_and_hang_up(&server, "d3").await;
+    // No connection is open any more; the delivery is still running.
+    server.stop().await;
+    // By the time the server has stopped, the event was spooled at the
+    // deadline (and perhaps redelivered before the redelivery loop ended).
+    let spool = gate_spool::Spool::open(&dir.path().join("gate.redb"), 100).expect("spool");
+    let redelivered = receiver.requests().len() == 2;
+    assert!(
+        spool.depth() == 1 || redelivered,
+        "neither spooled nor delivered: depth {}, {} request(s)",
+        spool.depth(),
+        receiver.requests().len()
+    );
+}

@@ -1,7 +1,7 @@
 //! The gateway built from a configuration: doors opened by their sources,
 //! sinks built by their plugins, all validated before the first request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
 use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
+use crate::deliveries::DeliveriesConfig;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -59,8 +60,9 @@ pub struct Gateway {
     dedup: DedupConfig,
     /// Held by each delivery running on this gateway's sinks (they outlive
     /// their requests), so that a reload closes the sinks only after them.
-    deliveries: Arc<()>,
+    delivery_leases: Arc<()>,
     state: Arc<GateState>,
+    deliveries: DeliveriesConfig,
 }
 
 impl fmt::Debug for Gateway {
@@ -89,12 +91,13 @@ impl Gateway {
         )?;
         Ok(Self {
             registry,
+            deliveries: config.deliveries,
             server: config.server,
             doors,
             sinks,
             spool: config.spool,
             dedup: config.dedup,
-            deliveries: Arc::new(()),
+            delivery_leases: Arc::new(()),
             state,
         })
     }
@@ -142,6 +145,9 @@ fn assemble<S: Clone>(
     {
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
+        // Declared sinks whose settings failed: doors naming them get no
+        // second, misleading "unknown sink" error.
+        let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
         for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
@@ -169,14 +175,32 @@ fn assemble<S: Clone>(
             }
         }
 
+        let broken_sinks: BTreeSet<&String> = broken_sinks
+            .iter()
+            .filter(|name| !sinks.contains_key(*name))
+            .collect();
         let mut doors = BTreeMap::new();
-        for (kind, section) in std::mem::take(&mut config.sources) {
+        for (written_kind, section) in std::mem::take(&mut config.sources) {
+            // An environment override can only write a source it adds in
+            // lower case (GATE__SOURCES__GITHUB__... makes `github`).
+            let kind = registry
+                .source_kinds()
+                .into_iter()
+                .find(|known| known.eq_ignore_ascii_case(&written_kind))
+                .map_or(written_kind, str::to_owned);
             let location = format!("sources.{kind}");
+            if doors.contains_key(&kind) {
+                errors.push(ConfigError::new(
+                    &location,
+                    "declared twice (the names differ only in case)",
+                ));
+                continue;
+            }
             let Some(source) = registry.source(&kind) else {
                 errors.push(ConfigError::new(
                     &location,
                     format!(
-                        "unknown source (registered: {}; names are case-sensitive)",
+                        "unknown source (registered: {})",
                         registry.source_kinds().join(", ")
                     ),
                 ));
@@ -215,8 +239,15 @@ fn assemble<S: Clone>(
                         continue;
                     }
                 };
-                let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
+                // The door's own settings are still checked below.
+                let wanted: Vec<String> = sink_names
+                    .iter()
+                    .filter(|name| !broken_sinks.contains(name))
+                    .cloned()
+                    .collect();
+                let door_sinks = match resolve_sinks(&wanted, &sinks, &location) {
                     Ok(found) => found,
+                    Err(_) if wanted.is_empty() && !sink_names.is_empty() => Vec::new(),
                     Err(e) => {
                         errors.push(e);
                         continue;
@@ -290,12 +321,12 @@ impl Gateway {
 
     /// A token a delivery holds while it uses this gateway's sinks.
     pub(crate) fn delivery_lease(&self) -> Arc<()> {
-        Arc::clone(&self.deliveries)
+        Arc::clone(&self.delivery_leases)
     }
 
     /// Whether a request or a delivery still uses this gateway.
     pub(crate) fn in_use(self: &Arc<Self>) -> bool {
-        Arc::strong_count(self) > 1 || Arc::strong_count(&self.deliveries) > 1
+        Arc::strong_count(self) > 1 || Arc::strong_count(&self.delivery_leases) > 1
     }
 
     /// A reload keeps the settings that only a restart can change, so that
@@ -307,6 +338,11 @@ impl Gateway {
         self.spool.enabled = running.spool.enabled;
         self.spool.path.clone_from(&running.spool.path);
         self.spool.max_entries = running.spool.max_entries;
+    }
+
+    /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
+    pub fn deliveries(&self) -> &DeliveriesConfig {
+        &self.deliveries
     }
 
     pub fn registry(&self) -> &Registry {

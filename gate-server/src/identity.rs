@@ -1,9 +1,10 @@
 //! The id of an event: the dedup key, the AMQP `message_id`, the `delivery`
 //! of the actions report. Always `<Source>/<door>/<id>`, so two doors (or two
-//! sources) never share one, where `<id>` is, first found:
+//! sources) never share one, where `<id>` is, first found: an
+//! `Idempotency-Key` header (the sender said explicitly what makes a repeat),
 //! the source's (the sender's delivery id, or the payload's own identity
-//! fields), an `Idempotency-Key` header, or a fresh random id, which is never
-//! deduplicated: a notification without an identity is published every time.
+//! fields), or a fresh random id, which is never deduplicated: a
+//! notification without an identity is published every time.
 
 use gate_core::signature::body_digest;
 use http::HeaderMap;
@@ -31,10 +32,7 @@ pub fn event_id(
     identity: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<EventId, String> {
-    let key = match identity {
-        Some(identity) => Some(identity.to_owned()),
-        None => idempotency_key(headers)?,
-    };
+    let key = idempotency_key(headers)?.or_else(|| identity.map(str::to_owned));
     Ok(match key {
         Some(key) => EventId {
             id: scoped(kind, door, &key),
@@ -120,12 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn source_identity_first_then_idempotency_key_then_random() {
+    fn idempotency_key_first_then_source_identity_then_random() {
         let keyed = headers(&[("idempotency-key", " k-7 ")]);
-        let from_source = event_id("Jenkins", "ci", Some("job#1:COMPLETED"), &keyed).expect("id");
-        assert_eq!(from_source.id, "Jenkins/ci/job#1:COMPLETED");
-        let from_header = event_id("Jenkins", "ci", None, &keyed).expect("id");
+        let from_header = event_id("Jenkins", "ci", Some("job#1:COMPLETED"), &keyed).expect("id");
         assert_eq!(from_header.id, "Jenkins/ci/k-7");
+        let from_source =
+            event_id("Jenkins", "ci", Some("job#1:COMPLETED"), &HeaderMap::new()).expect("id");
+        assert_eq!(from_source.id, "Jenkins/ci/job#1:COMPLETED");
         let first = event_id("Notification", "n", None, &HeaderMap::new()).expect("id");
         let second = event_id("Notification", "n", None, &HeaderMap::new()).expect("id");
         assert!(!first.deduplicated);

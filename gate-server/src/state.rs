@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::dedup::Dedup;
+use crate::deliveries::Deliveries;
 use crate::metrics::Metrics;
 
 #[derive(Debug)]
@@ -19,10 +20,12 @@ pub struct GateState {
     pub dedup: Arc<Dedup>,
     /// Deliveries run as their own tasks, so that a sender hanging up does
     /// not cancel them; shutdown waits for them before closing the sinks.
-    pub deliveries: TaskTracker,
+    pub running_deliveries: TaskTracker,
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
     pub metrics: Metrics,
+    /// The last requests of each door, with their answers.
+    pub deliveries: Deliveries,
 }
 
 impl GateState {
@@ -51,26 +54,27 @@ impl GateState {
                 Duration::from_secs(config.dedup.window_seconds),
                 config.dedup.max_entries,
             )),
-            deliveries: TaskTracker::new(),
+            running_deliveries: TaskTracker::new(),
             spooled: Notify::new(),
             metrics: Metrics::default(),
+            deliveries: Deliveries::new(config.deliveries.per_door),
         }
     }
 
     /// Let the deliveries still running end (up to `limit`); they end by
     /// themselves within the delivery deadline plus a spool write.
     pub async fn finish_deliveries(&self, limit: Duration) {
-        self.deliveries.close();
-        if tokio::time::timeout(limit, self.deliveries.wait())
+        self.running_deliveries.close();
+        if tokio::time::timeout(limit, self.running_deliveries.wait())
             .await
             .is_err()
         {
             tracing::warn!(
-                running = self.deliveries.len(),
+                running = self.running_deliveries.len(),
                 "deliveries still running after {limit:?}"
             );
         }
-        self.deliveries.reopen();
+        self.running_deliveries.reopen();
     }
 }
 

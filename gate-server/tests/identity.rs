@@ -194,11 +194,22 @@ async fn jenkins_phases_are_known_by_job_number_and_phase() {
         let answer = fixture.post("/gate/Jenkins/acme", &token, body).await;
         assert_eq!(status_of(&answer), expected, "{}", answer.text());
     }
+    // An explicit Idempotency-Key wins over the inferred identity (a replay).
+    let replay = [
+        JSON,
+        ("x-gate-token", JENKINS_TOKEN),
+        ("idempotency-key", "replay-1"),
+    ];
+    let answer = fixture
+        .post("/gate/Jenkins/acme", &replay, &completed)
+        .await;
+    assert_eq!(status_of(&answer), delivered(), "{}", answer.text());
     assert_eq!(
         fixture.published(),
         [
             "Jenkins/acme/widgets-main#42:STARTED",
-            "Jenkins/acme/widgets-main#42:COMPLETED"
+            "Jenkins/acme/widgets-main#42:COMPLETED",
+            "Jenkins/acme/replay-1"
         ]
     );
 }

@@ -36,8 +36,9 @@ pub struct Received {
     /// (e.g. `X-GitHub-Delivery`), else the payload's own identity fields
     /// (e.g. a Jenkins job, build number and phase). The gate scopes it by
     /// source and door, and answers a repeat within its window "duplicate".
-    /// `None`: the gate uses an `Idempotency-Key` header, or else a fresh
-    /// id, and the event is published every time.
+    /// An `Idempotency-Key` header, when sent, comes first. `None` and no
+    /// such header: the gate uses a fresh id, and the event is published
+    /// every time.
     pub delivery: Option<String>,
     /// The event name, e.g. `push`; used in logs, headers and metrics.
     pub event: String,

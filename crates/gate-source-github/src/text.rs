@@ -4,15 +4,45 @@
 /// comment) put in a notification: one chat line, not a document.
 pub const MAX_SNIPPET: usize = 80;
 
-/// The first non-blank line of `text`, trimmed and cut to [`MAX_SNIPPET`]
-/// characters (an ellipsis marks the cut). Bodies are never pasted whole.
+/// Longest notification text, in characters: one IRC line (512 bytes with
+/// the command and channel) still holds it for most scripts.
+pub const MAX_TEXT: usize = 300;
+
+/// The first non-blank line of `text` that is not quoted, trimmed and cut to
+/// [`MAX_SNIPPET`] characters (an ellipsis marks the cut). Bodies are never
+/// pasted whole, and a reply never shows the words it quotes: lines starting
+/// with `>` and the "On …, X wrote:" line introducing them are skipped.
 pub fn snippet(text: &str) -> String {
-    let line = text
+    let mut lines = text
         .lines()
         .map(str::trim)
-        .find(|line| !line.is_empty())
-        .unwrap_or_default();
-    cut(line, MAX_SNIPPET)
+        .filter(|line| !line.is_empty())
+        .peekable();
+    while let Some(line) = lines.next() {
+        let introduces_quote =
+            line.ends_with("wrote:") && lines.peek().is_some_and(|next| next.starts_with('>'));
+        if !line.starts_with('>') && !introduces_quote {
+            return cut(line, MAX_SNIPPET);
+        }
+    }
+    String::new()
+}
+
+/// A notification text as sent: one line (control characters, newlines
+/// included, become spaces; runs of blanks one space) of at most
+/// [`MAX_TEXT`] characters.
+pub fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    cut(&line, MAX_TEXT)
 }
 
 /// `text` cut to at most `max` characters, on a character boundary.
@@ -152,6 +182,30 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert_eq!(snippet(""), "");
         assert_eq!(snippet(&"a".repeat(MAX_SNIPPET)), "a".repeat(MAX_SNIPPET));
+    }
+
+    #[test]
+    fn snippets_skip_quoted_replies() {
+        assert_eq!(
+            snippet("> you said this\n> and that\n\nI disagree"),
+            "I disagree"
+        );
+        assert_eq!(
+            snippet("On Mon, 1 Dec 2026, hubot wrote:\n> quoted\nMy answer"),
+            "My answer"
+        );
+        assert_eq!(snippet("> only a quote"), "");
+        assert_eq!(snippet("Nobody wrote:\nplain"), "Nobody wrote:");
+    }
+
+    #[test]
+    fn one_line_flattens_and_caps() {
+        assert_eq!(one_line("a\nb\r\n\tc  d\u{7}e"), "a b c d e");
+        let long = "é ".repeat(400);
+        let line = one_line(&long);
+        assert!(line.chars().count() <= MAX_TEXT && line.chars().count() > MAX_TEXT - 3);
+        assert!(line.ends_with('…'));
+        assert!(!line.contains('\n'));
     }
 
     #[test]

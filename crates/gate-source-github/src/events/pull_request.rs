@@ -25,6 +25,14 @@ struct PullRequest<'a> {
     head: Option<Branch<'a>>,
     #[serde(borrow, default)]
     base: Option<Branch<'a>>,
+    #[serde(borrow, default)]
+    milestone: Option<Milestone<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Milestone<'a> {
+    #[serde(borrow, default)]
+    title: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +88,7 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
     };
     let assignee = event.assignee.as_ref().map_or("someone", |u| &u.login);
     let label = event.label.as_ref().map_or("", |l| &l.name);
+    let milestone = pr.milestone.as_ref().map_or("", |m| &m.title);
     let text = match event.action.as_ref() {
         "opened" => {
             let draft = if pr.draft { "draft " } else { "" };
@@ -103,6 +112,14 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
         "assigned" => format!("{sender} assigned {assignee} to {what}: {title}"),
         "unassigned" => format!("{sender} unassigned {assignee} from {what}: {title}"),
         "labeled" => format!("{sender} labeled {what} with {label}: {title}"),
+        "milestoned" => format!("{sender} added {what} to milestone {milestone}: {title}"),
+        "demilestoned" => {
+            format!("{sender} removed {what} from milestone {milestone}: {title}")
+        }
+        "enqueued" => format!("{sender} added {what} to the merge queue: {title}"),
+        "dequeued" => format!("{sender} removed {what} from the merge queue: {title}"),
+        "auto_merge_enabled" => format!("{sender} enabled auto-merge of {what}: {title}"),
+        "auto_merge_disabled" => format!("{sender} disabled auto-merge of {what}: {title}"),
         "unlabeled" => format!("{sender} removed label {label} from {what}: {title}"),
         action if VERBS.contains(&action) => format!("{sender} {action} {what}: {title}"),
         action => format!("{}: {title}", unknown_action(sender, action, &what)),

@@ -101,10 +101,13 @@ pub fn render_repository(json: &str) -> Result<Rendered, serde_json::Error> {
     let fork = if event.repository.fork { " (fork)" } else { "" };
     let description = snippet(event.repository.description.as_deref().unwrap_or_default());
     let text = format!("{head}{fork}{}", super::said::detail(&description));
-    Ok(Rendered::plain(sender, repo, &event.action).say(
-        text,
-        event.repository.html_url.as_deref().unwrap_or_default(),
-    ))
+    let url = event.repository.html_url.as_deref().unwrap_or_default();
+    // A deleted repository has no page any more: its owner's then.
+    let link = match (event.action.as_ref(), url.rsplit_once('/')) {
+        ("deleted", Some((owner_url, _))) => owner_url,
+        _ => url,
+    };
+    Ok(Rendered::plain(sender, repo, &event.action).say(text, link))
 }
 
 #[derive(Debug, Deserialize)]

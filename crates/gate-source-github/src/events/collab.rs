@@ -74,9 +74,22 @@ fn pull_request(p: &Payload) -> Option<(String, String)> {
     ))
 }
 
+/// Longest file path named in a text; longer ones keep their end, which
+/// names the file.
+const MAX_PATH: usize = 60;
+
+fn short_path(path: &str) -> String {
+    let count = path.chars().count();
+    if count <= MAX_PATH {
+        return path.to_owned();
+    }
+    let tail: String = path.chars().skip(count - (MAX_PATH - 1)).collect();
+    format!("…{tail}")
+}
+
 pub fn pull_request_review_comment(p: &Payload) -> Option<Said> {
     let (pr, title) = pull_request(p)?;
-    let path = p.str("comment.path");
+    let path = short_path(p.str("comment.path"));
     let what = if path.is_empty() {
         pr
     } else {
@@ -90,7 +103,7 @@ pub fn pull_request_review_comment(p: &Payload) -> Option<Said> {
 
 pub fn pull_request_review_thread(p: &Payload) -> Option<Said> {
     let (pr, title) = pull_request(p)?;
-    let path = p.str("thread.comments.0.path");
+    let path = short_path(p.str("thread.comments.0.path"));
     let on = if path.is_empty() {
         String::new()
     } else {
@@ -239,7 +252,7 @@ pub fn project_card(p: &Payload) -> Option<Said> {
     let text = match p.action() {
         "created" => format!("{sender} added {card} to a project of {place}"),
         "moved" => format!("{sender} moved {card} in a project of {place}"),
-        "converted" => format!("{sender} converted {card} of a project of {place} to an issue"),
+        "converted" => format!("{sender} converted a note of a project of {place} to {card}"),
         "deleted" => format!("{sender} removed {card} from a project of {place}"),
         _ => sentence(p, PLAIN, &format!("{card} in a project of {place}")),
     };

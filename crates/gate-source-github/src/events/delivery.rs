@@ -133,6 +133,11 @@ pub fn deployment_status(p: &Payload) -> Option<Said> {
         return None;
     }
     let environment = p.first(&["deployment_status.environment", "deployment.environment"]);
+    let to = if environment.is_empty() {
+        String::new()
+    } else {
+        format!(" to {environment}")
+    };
     let git_ref = short_sha_or_ref(p.first(&["deployment.ref", "deployment.sha"]));
     let outcome = match state {
         "success" => "succeeded".to_owned(),
@@ -147,7 +152,7 @@ pub fn deployment_status(p: &Payload) -> Option<Said> {
     };
     let description = p.snippet("deployment_status.description");
     let text = format!(
-        "deployment{of} to {environment} in {} {outcome}{}",
+        "deployment{of}{to} in {} {outcome}{}",
         p.place(),
         detail(&description)
     );

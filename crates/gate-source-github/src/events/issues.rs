@@ -29,6 +29,8 @@ struct Issue<'a> {
     /// arrive as issue comments).
     #[serde(default)]
     pull_request: Option<IgnoredAny>,
+    #[serde(borrow, default, rename = "type")]
+    issue_type: Option<Label<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +51,9 @@ struct IssuesEvent<'a> {
     milestone: Option<Milestone<'a>>,
     #[serde(borrow, default)]
     changes: Option<IssueChanges<'a>>,
+    /// The issue type set or removed (`typed`, `untyped`).
+    #[serde(borrow, default, rename = "type")]
+    issue_type: Option<Label<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +129,8 @@ pub fn render_issue(json: &str) -> Result<Rendered, serde_json::Error> {
             moved_to.unwrap_or_default()
         ),
         "milestoned" => format!("{sender} added {what} to milestone {milestone}"),
+        "typed" => format!("{sender} made {what} a {}", issue_type(&event)),
+        "untyped" => format!("{sender} removed type {} from {what}", issue_type(&event)),
         "demilestoned" => format!("{sender} removed {what} from milestone {milestone}"),
         "closed" if issue.state_reason.as_deref() == Some("not_planned") => {
             format!("{sender} closed {what} as not planned")
@@ -148,6 +155,15 @@ pub fn render_issue(json: &str) -> Result<Rendered, serde_json::Error> {
             .fact("title", title)
             .fact("state", issue.state.as_deref().unwrap_or_default()),
     )
+}
+
+/// The type named by a `typed`/`untyped` event, else the issue's own.
+fn issue_type<'e>(event: &'e IssuesEvent<'_>) -> &'e str {
+    event
+        .issue_type
+        .as_ref()
+        .or(event.issue.issue_type.as_ref())
+        .map_or("", |t| &t.name)
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,6 +21,15 @@ const CONTEXT_KEYS: [&str; 7] = [
     "requester",
 ];
 
+/// Context keys and the struct names the typed renderers give them (for
+/// the same error message whichever renderer reads the payload).
+const CONTEXT_SHAPES: [(&str, &str); 4] = [
+    ("repository", "Repo"),
+    ("sender", "User"),
+    ("organization", "Org"),
+    ("installation", "Installation"),
+];
+
 #[derive(Debug)]
 pub(crate) struct Payload {
     value: Value,
@@ -29,10 +38,23 @@ pub(crate) struct Payload {
 static NULL: Value = Value::Null;
 
 impl Payload {
+    /// Parse a payload; the context objects every event may carry must be
+    /// objects (or null), as for the typed renderers.
     pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
-        Ok(Self {
-            value: serde_json::from_str(json)?,
-        })
+        let value: Value = serde_json::from_str(json)?;
+        for (key, name) in CONTEXT_SHAPES {
+            let kind = match value.get(key) {
+                None | Some(Value::Null | Value::Object(_)) => continue,
+                Some(Value::Array(_)) => "sequence",
+                Some(Value::String(_)) => "string",
+                Some(Value::Number(_)) => "number",
+                Some(Value::Bool(_)) => "boolean",
+            };
+            return Err(serde::de::Error::custom(format!(
+                "invalid type: {kind}, expected struct {name}"
+            )));
+        }
+        Ok(Self { value })
     }
 
     /// The value at a dotted path (`alert.rule.id`, `pages.0.title`).

@@ -356,6 +356,7 @@ mod tests {
     fn renderers_set_only_their_documented_placeholders() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../payloads/github");
         let mut checked = 0;
+        let mut specific = std::collections::BTreeSet::new();
         for entry in std::fs::read_dir(dir).expect("payload folder") {
             let path = entry.expect("entry").path();
             let name = path.to_string_lossy().into_owned();
@@ -374,8 +375,111 @@ mod tests {
             for fact in rendered.facts.names() {
                 assert!(allowed.contains(&fact), "{stem}: {fact} not allowed");
             }
+            let text = expected["notifications"][0]["text"]
+                .as_str()
+                .unwrap_or_default();
+            if !text.contains(" triggered ") {
+                specific.insert(event.to_owned());
+            }
             checked += 1;
         }
         assert!(checked > 40, "only {checked} payloads");
+        let missing: Vec<&str> = template_keys()
+            .filter(|k| *k != "default" && !specific.contains(*k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "no golden sample with a specific text: {missing:?}"
+        );
+    }
+
+    /// The events of GitHub's webhook documentation (docs.github.com,
+    /// "Webhook events and payloads"); each has a text of its own.
+    const DOCUMENTED: &[&str] = &[
+        "branch_protection_configuration",
+        "branch_protection_rule",
+        "check_run",
+        "check_suite",
+        "code_scanning_alert",
+        "commit_comment",
+        "create",
+        "custom_property",
+        "custom_property_values",
+        "delete",
+        "dependabot_alert",
+        "deploy_key",
+        "deployment",
+        "deployment_protection_rule",
+        "deployment_review",
+        "deployment_status",
+        "discussion",
+        "discussion_comment",
+        "fork",
+        "github_app_authorization",
+        "gollum",
+        "installation",
+        "installation_repositories",
+        "installation_target",
+        "issue_comment",
+        "issue_dependencies",
+        "issues",
+        "label",
+        "marketplace_purchase",
+        "member",
+        "membership",
+        "merge_group",
+        "meta",
+        "milestone",
+        "org_block",
+        "organization",
+        "package",
+        "page_build",
+        "personal_access_token_request",
+        "ping",
+        "project",
+        "project_card",
+        "project_column",
+        "projects_v2",
+        "projects_v2_item",
+        "projects_v2_status_update",
+        "public",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "push",
+        "registry_package",
+        "release",
+        "repository",
+        "repository_advisory",
+        "repository_dispatch",
+        "repository_import",
+        "repository_ruleset",
+        "repository_vulnerability_alert",
+        "secret_scanning_alert",
+        "secret_scanning_alert_location",
+        "secret_scanning_scan",
+        "security_advisory",
+        "security_and_analysis",
+        "sponsorship",
+        "star",
+        "status",
+        "sub_issues",
+        "team",
+        "team_add",
+        "watch",
+        "workflow_dispatch",
+        "workflow_job",
+        "workflow_run",
+    ];
+
+    #[test]
+    fn every_documented_event_has_a_renderer() {
+        let missing: Vec<&&str> = DOCUMENTED
+            .iter()
+            .filter(|e| placeholders(e).is_none())
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+        assert!(placeholders("widget_polished").is_none());
     }
 }

@@ -175,6 +175,14 @@ const BY_PATH: &[(&str, Renderer)] = &[
     ("deployment_review", delivery::deployment_review),
     ("deployment_status", delivery::deployment_status),
     ("discussion", collab::discussion),
+    (
+        "exemption_request_push_ruleset",
+        security::exemption_request_push_ruleset,
+    ),
+    (
+        "exemption_request_secret_scanning",
+        security::exemption_request_secret_scanning,
+    ),
     ("discussion_comment", collab::discussion_comment),
     ("github_app_authorization", org::github_app_authorization),
     ("gollum", collab::gollum),
@@ -414,6 +422,8 @@ mod tests {
         "deployment_status",
         "discussion",
         "discussion_comment",
+        "exemption_request_push_ruleset",
+        "exemption_request_secret_scanning",
         "fork",
         "github_app_authorization",
         "gollum",

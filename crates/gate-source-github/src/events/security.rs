@@ -254,3 +254,43 @@ pub fn security_and_analysis(p: &Payload) -> Option<Said> {
     };
     Some(Said::new(text, link))
 }
+
+/// `exemption_request_push_ruleset`, `exemption_request_secret_scanning`:
+/// requests to bypass push rules or push protection, and their answers.
+fn exemption(p: &Payload, what: &str) -> Option<Said> {
+    let number = p
+        .num("exemption_request.number")
+        .or(p.num("exemption_request.id"))?;
+    let request = format!("bypass request #{number} for {what} in {}", p.place());
+    let comment = p.snippet("exemption_request.requester_comment");
+    let sender = p.sender();
+    let text = match p.action() {
+        "created" => format!(
+            "{} asked to bypass {what} in {} (#{number}){}",
+            p.first(&["exemption_request.requester_login", "sender.login"]),
+            p.place(),
+            detail(&comment)
+        ),
+        "completed" => format!(
+            "{request} completed{}",
+            aside(&words(p.str("exemption_request.status")))
+        ),
+        "cancelled" => format!("{sender} cancelled {request}"),
+        "response_submitted" => format!(
+            "{sender} answered {request}{}",
+            aside(&words(p.str("exemption_response.status")))
+        ),
+        "response_dismissed" => format!("{sender} dismissed an answer to {request}"),
+        _ => sentence(p, &[], &request),
+    };
+    let link = first_url([p.str("exemption_request.html_url"), &p.place_url()]);
+    Some(Said::new(text, link).title(comment))
+}
+
+pub fn exemption_request_push_ruleset(p: &Payload) -> Option<Said> {
+    exemption(p, "push rules")
+}
+
+pub fn exemption_request_secret_scanning(p: &Payload) -> Option<Said> {
+    exemption(p, "secret scanning push protection")
+}

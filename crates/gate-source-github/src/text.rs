@@ -8,11 +8,21 @@ pub const MAX_SNIPPET: usize = 80;
 /// the command and channel) still holds it for most scripts.
 pub const MAX_TEXT: usize = 300;
 
-/// The first non-blank line of `text` that is not quoted, trimmed and cut to
-/// [`MAX_SNIPPET`] characters (an ellipsis marks the cut). Bodies are never
-/// pasted whole, and a reply never shows the words it quotes: lines starting
-/// with `>` and the "On …, X wrote:" line introducing them are skipped.
+/// The first non-blank line of `text`, trimmed and cut to [`MAX_SNIPPET`]
+/// characters (an ellipsis marks the cut), for titles, names and messages.
 pub fn snippet(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or_default();
+    cut(line, MAX_SNIPPET)
+}
+
+/// [`snippet`] for what people write to each other (comments, reviews): a
+/// reply never shows the words it quotes, so lines starting with `>` and
+/// the "On …, X wrote:" line introducing them are skipped.
+pub fn reply_snippet(text: &str) -> String {
     let mut lines = text
         .lines()
         .map(str::trim)
@@ -185,17 +195,22 @@ mod tests {
     }
 
     #[test]
-    fn snippets_skip_quoted_replies() {
+    fn replies_skip_what_they_quote() {
         assert_eq!(
-            snippet("> you said this\n> and that\n\nI disagree"),
+            reply_snippet("> you said this\n> and that\n\nI disagree"),
             "I disagree"
         );
         assert_eq!(
-            snippet("On Mon, 1 Dec 2026, hubot wrote:\n> quoted\nMy answer"),
+            reply_snippet("On Mon, 1 Dec 2026, hubot wrote:\n> quoted\nMy answer"),
             "My answer"
         );
-        assert_eq!(snippet("> only a quote"), "");
-        assert_eq!(snippet("Nobody wrote:\nplain"), "Nobody wrote:");
+        assert_eq!(reply_snippet("> only a quote"), "");
+        assert_eq!(reply_snippet("Nobody wrote:\nplain"), "Nobody wrote:");
+        // Titles are not replies: "> 100 ms" is what the title says.
+        assert_eq!(
+            snippet("> 100 ms to spin a widget"),
+            "> 100 ms to spin a widget"
+        );
     }
 
     #[test]

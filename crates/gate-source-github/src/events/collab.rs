@@ -58,7 +58,7 @@ pub fn discussion_comment(p: &Payload) -> Option<Said> {
     let number = p.num("discussion.number")?;
     let title = p.snippet("discussion.title");
     let what = format!("discussion #{number} in {}{}", p.place(), aside(&title));
-    let body = p.snippet("comment.body");
+    let body = p.reply("comment.body");
     let text = comment_text(p.sender(), p.action(), &what, &body);
     let link = first_url([p.str("comment.html_url"), p.str("discussion.html_url")]);
     Some(Said::new(text, link).title(title))
@@ -95,7 +95,7 @@ pub fn pull_request_review_comment(p: &Payload) -> Option<Said> {
     } else {
         format!("{path} in {pr}")
     };
-    let body = p.snippet("comment.body");
+    let body = p.reply("comment.body");
     let text = comment_text(p.sender(), p.action(), &what, &body);
     let link = first_url([p.str("comment.html_url"), p.str("pull_request.html_url")]);
     Some(Said::new(text, link).title(title))
@@ -353,7 +353,7 @@ pub fn projects_v2_status_update(p: &Payload) -> Option<Said> {
         .str("projects_v2_status_update.status")
         .to_lowercase()
         .replace('_', " ");
-    let body = p.snippet("projects_v2_status_update.body");
+    let body = p.reply("projects_v2_status_update.body");
     let verbs = [
         ("created", "posted"),
         ("edited", "edited"),

@@ -194,7 +194,7 @@ pub fn deployment_review(p: &Payload) -> Option<Said> {
             &what,
         ),
     };
-    let comment = p.snippet("comment");
+    let comment = p.reply("comment");
     let link = first_url([
         p.str("workflow_job_run.html_url"),
         p.str("workflow_job_runs.0.html_url"),

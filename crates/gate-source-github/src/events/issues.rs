@@ -6,7 +6,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{login, unknown_action, Rendered, Repo, User};
-use crate::text::{short_sha, snippet};
+use crate::text::{reply_snippet, short_sha, snippet};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Label<'a> {
@@ -202,7 +202,7 @@ pub fn render_issue_comment(json: &str) -> Result<Rendered, serde_json::Error> {
         event.repository.full_name,
         super::said::aside(&title)
     );
-    let body = snippet(event.comment.body.as_deref().unwrap_or_default());
+    let body = reply_snippet(event.comment.body.as_deref().unwrap_or_default());
     let text = comment_text(sender, &event.action, &what, &body);
     let link = event
         .comment
@@ -235,7 +235,7 @@ pub fn render_commit_comment(json: &str) -> Result<Rendered, serde_json::Error> 
     let sender = login(&event.sender);
     let sha = short_sha(event.comment.commit_id.as_deref().unwrap_or_default());
     let what = format!("commit {sha} in {}", event.repository.full_name);
-    let body = snippet(event.comment.body.as_deref().unwrap_or_default());
+    let body = reply_snippet(event.comment.body.as_deref().unwrap_or_default());
     let text = comment_text(sender, &event.action, &what, &body);
     let link = event
         .comment

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::text::{snippet, web_root};
+use crate::text::{reply_snippet, snippet, web_root};
 
 /// Who to name when a payload has no sender.
 pub const SOMEONE: &str = "someone";
@@ -98,6 +98,11 @@ impl Payload {
     /// User-written text at `path`, as one short line.
     pub fn snippet(&self, path: &str) -> String {
         snippet(self.str(path))
+    }
+
+    /// What someone wrote to others at `path` (a comment), quotes skipped.
+    pub fn reply(&self, path: &str) -> String {
+        reply_snippet(self.str(path))
     }
 
     pub fn action(&self) -> &str {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::issues::Label;
 use super::{login, unknown_action, Rendered, Repo, User};
-use crate::text::snippet;
+use crate::text::{reply_snippet, snippet};
 
 #[derive(Debug, Deserialize)]
 struct PullRequest<'a> {
@@ -173,7 +173,7 @@ pub fn render_review(json: &str) -> Result<Rendered, serde_json::Error> {
     );
     let title = snippet(&pr.title);
     let state = event.review.state.to_ascii_lowercase();
-    let body = snippet(event.review.body.as_deref().unwrap_or_default());
+    let body = reply_snippet(event.review.body.as_deref().unwrap_or_default());
     let head = match (event.action.as_ref(), state.as_str()) {
         ("submitted", "approved") => format!("{sender} approved {what}"),
         ("submitted", "changes_requested") => format!("{sender} requested changes on {what}"),

@@ -262,7 +262,7 @@ fn exemption(p: &Payload, what: &str) -> Option<Said> {
         .num("exemption_request.number")
         .or(p.num("exemption_request.id"))?;
     let request = format!("bypass request #{number} for {what} in {}", p.place());
-    let comment = p.snippet("exemption_request.requester_comment");
+    let comment = p.reply("exemption_request.requester_comment");
     let sender = p.sender();
     let text = match p.action() {
         "created" => format!(

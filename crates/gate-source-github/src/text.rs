@@ -40,11 +40,12 @@ pub fn reply_snippet(text: &str) -> String {
 
 /// A notification text as sent: one line (control characters, newlines
 /// included, become spaces; runs of blanks one space) of at most
-/// [`MAX_TEXT`] characters.
+/// [`MAX_TEXT`] characters. Bidirectional overrides and isolates become
+/// spaces too: a title must not reorder the rest of the line in a client.
 pub fn one_line(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
     for word in text
-        .split(|c: char| c.is_control() || c.is_whitespace())
+        .split(|c: char| c.is_control() || c.is_whitespace() || is_bidi_control(c))
         .filter(|w| !w.is_empty())
     {
         if !line.is_empty() {
@@ -68,6 +69,12 @@ pub fn cut(text: &str, max: usize) -> String {
             format!("{}…", text[..keep].trim_end())
         }
     }
+}
+
+/// Marks that change the display order of what follows (U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The abbreviated commit id GitHub shows (7 characters).
@@ -216,6 +223,8 @@ mod tests {
     #[test]
     fn one_line_flattens_and_caps() {
         assert_eq!(one_line("a\nb\r\n\tc  d\u{7}e"), "a b c d e");
+        assert_eq!(one_line("fix \u{202E}txt.exe"), "fix txt.exe");
+        assert_eq!(one_line("family 👨\u{200D}👩"), "family 👨\u{200D}👩");
         let long = "é ".repeat(400);
         let line = one_line(&long);
         assert!(line.chars().count() <= MAX_TEXT && line.chars().count() > MAX_TEXT - 3);

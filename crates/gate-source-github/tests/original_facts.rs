@@ -100,7 +100,7 @@ const CASES: &[Case] = &[
             "issue #12",
             "Widgets explode when spun counter-clockwise",
         ],
-        link: "",
+        link: "https://github.com/acme/widgets/issues/12#issuecomment-1577001003",
     },
     // `« {zen} » — GitHub Webhooks ping zen aphorism.`
     Case {

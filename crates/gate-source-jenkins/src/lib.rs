@@ -47,6 +47,7 @@ impl Source for Jenkins {
         // Folders and multibranch projects: `main` alone would mix every
         // project's main branch in the rules, the filter and the memory.
         let job = event.full_name();
+        let identity = event.identity();
         let fixed_after = event
             .build
             .final_result()
@@ -57,7 +58,7 @@ impl Source for Jenkins {
         {
             // Accepted but filtered: the gate answers 200 with no actions.
             return Ok(Received {
-                delivery: None,
+                delivery: identity,
                 event: kind,
                 notifications: Vec::new(),
             });
@@ -69,7 +70,7 @@ impl Source for Jenkins {
         let raw_content = RawValue::from_string(body.to_owned())
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(Received {
-            delivery: None,
+            delivery: identity,
             event: kind.clone(),
             notifications: vec![Notification {
                 service: Self::KIND.into(),

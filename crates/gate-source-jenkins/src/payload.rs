@@ -87,6 +87,20 @@ pub struct Scm<'a> {
     pub commit: Option<Cow<'a, str>>,
 }
 
+impl JobEvent<'_> {
+    /// `<job>#<number>:<phase>`: each phase of a build is its own event,
+    /// sent once. The job by its full name: every multibranch project has a
+    /// `main` with a build #1. Without a build number there is no identity.
+    pub fn identity(&self) -> Option<String> {
+        let number = self.build.number?;
+        Some(format!(
+            "{}#{number}:{}",
+            self.full_name(),
+            self.build.phase.to_ascii_uppercase()
+        ))
+    }
+}
+
 impl Build<'_> {
     /// The result, if any; an empty string counts as none.
     pub fn status(&self) -> Option<&str> {
@@ -181,6 +195,31 @@ mod tests {
         assert_eq!(full_name(bare), "widgets-main");
         let odd = r#"{"name":"w","url":"job/","build":{"phase":"STARTED"}}"#;
         assert_eq!(full_name(odd), "w");
+    }
+
+    #[test]
+    fn identity_is_job_number_and_phase() {
+        let completed = parse(
+            r#"{"name":"folder/web","build":{"phase":"completed","status":"SUCCESS","number":42}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            completed.identity().as_deref(),
+            Some("folder/web#42:COMPLETED")
+        );
+        let finalized = parse(r#"{"name":"folder/web","build":{"phase":"FINALIZED","number":42}}"#)
+            .expect("valid");
+        assert_eq!(
+            finalized.identity().as_deref(),
+            Some("folder/web#42:FINALIZED")
+        );
+        let branch = parse(
+            r#"{"name":"main","url":"job/web/job/main/","build":{"phase":"STARTED","number":1}}"#,
+        )
+        .expect("valid");
+        assert_eq!(branch.identity().as_deref(), Some("web/main#1:STARTED"));
+        let unnumbered = parse(r#"{"name":"w","build":{"phase":"QUEUED"}}"#).expect("valid");
+        assert_eq!(unnumbered.identity(), None, "no number, no identity");
     }
 
     #[test]

@@ -22,6 +22,8 @@ struct Story {
     /// What a Herald hook says by itself, when Conduit cannot say more.
     fallback: String,
     test: bool,
+    /// The story id (feed) or object and transactions (Herald).
+    identity: Option<String>,
 }
 
 #[gate_core::async_trait]
@@ -75,7 +77,7 @@ impl Source for PhabricatorSource {
             link,
         };
         Ok(Received {
-            delivery: None,
+            delivery: story.identity,
             event: story.kind,
             notifications: vec![notification],
         })
@@ -136,6 +138,7 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     Ok(Story {
         raw,
         kind,
+        identity: hook.identity(),
         object_phid: Some(hook.object.phid.into_owned()),
         text: None,
         fallback,
@@ -159,6 +162,7 @@ fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<S
         text: Some(story.text),
         fallback: String::new(),
         test: false,
+        identity: story.identity,
     })
 }
 

@@ -348,6 +348,15 @@ async fn folder_and_multibranch_jobs_are_known_by_their_full_name() {
         "Build #9 of tools/linter/main: SUCCESS"
     );
     assert_eq!(other.notifications[0].group, "ci");
+    // Same build number and phase, other project: not a duplicate.
+    assert_eq!(
+        failed.delivery.as_deref(),
+        Some("platform/gateway/main#9:COMPLETED")
+    );
+    assert_eq!(
+        other.delivery.as_deref(),
+        Some("tools/linter/main#9:COMPLETED")
+    );
     let fixed = send("platform/gateway/main", "COMPLETED", Some("SUCCESS")).await;
     assert_eq!(
         fixed.notifications[0].text,

@@ -84,7 +84,8 @@ tail -n "+$start_line" "$NOTIFICATIONS" \
     | jq -c '{delivery, text: .notification.text, link: .notification.link}' >"$work/seen.jsonl"
 
 jq -n --rawfile posted "$work/posted.tsv" --slurpfile seen "$work/seen.jsonl" '
-  ($seen | map({(.delivery): .}) | add // {}) as $by_delivery
+  # The file sink names events <Source>/<door>/<delivery id>.
+  ($seen | map({(.delivery | split("/") | last): .}) | add // {}) as $by_delivery
   | [$posted | split("\n")[] | select(length > 0) | split("\t")
      | {delivery: .[0], event: .[1], status: .[2], has_url: (.[3] == "true"), action: .[4], file: .[5]}
      | . + {n: $by_delivery[.delivery]}]

@@ -19,5 +19,12 @@ pub fn render(event: &str, p: &Payload) -> Rendered {
         place => format!(" on {place}"),
     };
     let text = format!("{sender} triggered {what}{place}");
-    Rendered::plain(sender, p.repo(), action).say(text, p.best_link())
+    // GitHub names an event's object after the event (`label`, `milestone`).
+    let own = p.str(&format!("{event}.html_url"));
+    let link = if own.is_empty() {
+        p.best_link()
+    } else {
+        own.to_owned()
+    };
+    Rendered::plain(sender, p.repo(), action).say(text, link)
 }

@@ -166,23 +166,22 @@ fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<S
     })
 }
 
-/// `TASK T123 updated: Fix the login page`, or what the hook says by itself
-/// (`fallback`) when Conduit could not say more.
+/// `TASK T123 updated: Fix the login page` (` (test)` for the test button),
+/// or what the hook says by itself (`fallback`, which names a test too) when
+/// Conduit could not say more.
 fn herald_text(kind: &str, fallback: &str, info: Option<&ObjectInfo>, test: bool) -> String {
-    let mut text = match info.filter(|i| !i.name.is_empty()) {
-        Some(info) => {
-            let title = info
-                .full_name
-                .strip_prefix(info.name.as_str())
-                .map(|rest| rest.trim_start_matches(':').trim())
-                .unwrap_or(info.full_name.as_str());
-            if title.is_empty() {
-                format!("{kind} {} updated", info.name)
-            } else {
-                format!("{kind} {} updated: {title}", info.name)
-            }
-        }
-        None => fallback.to_owned(),
+    let Some(info) = info.filter(|i| !i.name.is_empty()) else {
+        return fallback.to_owned();
+    };
+    let title = info
+        .full_name
+        .strip_prefix(info.name.as_str())
+        .map(|rest| rest.trim_start_matches(':').trim())
+        .unwrap_or(info.full_name.as_str());
+    let mut text = if title.is_empty() {
+        format!("{kind} {} updated", info.name)
+    } else {
+        format!("{kind} {} updated: {title}", info.name)
     };
     if test {
         text.push_str(" (test)");
@@ -224,7 +223,7 @@ mod tests {
             "TASK T1 updated"
         );
         assert_eq!(
-            herald_text("TASK", "Task PHID-TASK-x updated", None, true),
+            herald_text("TASK", "Task PHID-TASK-x updated (test)", None, true),
             "Task PHID-TASK-x updated (test)"
         );
     }

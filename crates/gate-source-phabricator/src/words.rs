@@ -47,7 +47,8 @@ pub fn object_type(code: &str) -> String {
     known.to_owned()
 }
 
-/// `Task PHID-TASK-… updated (2 transactions, Herald rule PHID-HRUL-…, silent)`.
+/// `Task PHID-TASK-… updated (2 transactions, Herald rule PHID-HRUL-…, silent)`;
+/// `test` among the details for the webhook page's test button.
 pub fn herald_text(kind: &str, phid: &str, hook: &HeraldHook<'_>) -> String {
     let mut words = object_type(kind);
     if let Some(first) = words.get_mut(..1) {
@@ -71,6 +72,9 @@ pub fn herald_text(kind: &str, phid: &str, hook: &HeraldHook<'_>) -> String {
     }
     if hook.action.secure {
         details.push("secure".to_owned());
+    }
+    if hook.action.test {
+        details.push("test".to_owned());
     }
     if details.is_empty() {
         format!("{words} {phid} updated")
@@ -140,10 +144,10 @@ mod tests {
             herald_text("TASK", "PHID-TASK-1", &hook(body)),
             "Task PHID-TASK-1 updated (2 transactions, Herald rule PHID-HRUL-9, silent)"
         );
-        let firehose = r#"{"object":{"type":"DREV","phid":"PHID-DREV-1"},"triggers":[{"phid":"PHID-HWBH-2"}],"transactions":[{"phid":"a"}]}"#;
+        let firehose = r#"{"object":{"type":"DREV","phid":"PHID-DREV-1"},"triggers":[{"phid":"PHID-HWBH-2"}],"action":{"test":true},"transactions":[{"phid":"a"}]}"#;
         assert_eq!(
             herald_text("DREV", "PHID-DREV-1", &hook(firehose)),
-            "Revision PHID-DREV-1 updated (1 transaction, firehose)"
+            "Revision PHID-DREV-1 updated (1 transaction, firehose, test)"
         );
         let bare = r#"{"object":{"type":"ZZZZ","phid":"PHID-ZZZZ-1"},"triggers":[{"phid":"PHID-HRUL-1"},{"phid":"PHID-HRUL-2"}],"action":{"secure":true}}"#;
         assert_eq!(

@@ -43,6 +43,23 @@ struct Changes<'a> {
     repository: Option<RepoChanges<'a>>,
     #[serde(borrow, default)]
     default_branch: Option<From<'a>>,
+    #[serde(borrow, default)]
+    owner: Option<OwnerChange<'a>>,
+}
+
+/// `changes.owner.from.{organization,user}.login` on `transferred`.
+#[derive(Debug, Deserialize)]
+struct OwnerChange<'a> {
+    #[serde(borrow)]
+    from: PreviousOwner<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PreviousOwner<'a> {
+    #[serde(borrow, default)]
+    organization: Option<super::ping::Org<'a>>,
+    #[serde(borrow, default)]
+    user: Option<super::ping::Org<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,10 +94,20 @@ pub fn render_repository(json: &str) -> Result<Rendered, serde_json::Error> {
         .default_branch
         .as_deref()
         .unwrap_or_default();
+    let previous_owner = event
+        .changes
+        .as_ref()
+        .and_then(|c| c.owner.as_ref())
+        .and_then(|o| o.from.organization.as_ref().or(o.from.user.as_ref()))
+        .map(|o| o.login.as_ref());
     let head = match (event.action.as_ref(), old_name) {
         ("edited", _) if old_default.is_some() => format!(
             "{sender} changed the default branch of {repo} from {} to {new_default}",
             old_default.unwrap_or_default()
+        ),
+        ("transferred", _) if previous_owner.is_some() => format!(
+            "{sender} transferred repository {repo} from {}",
+            previous_owner.unwrap_or_default()
         ),
         ("renamed", Some(old)) => {
             // The owner did not change: show the old full name.

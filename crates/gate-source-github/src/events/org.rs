@@ -423,16 +423,13 @@ pub fn custom_property(p: &Payload) -> Option<Said> {
         ("created", "created"),
         ("updated", "updated"),
         ("deleted", "deleted"),
-        ("promoted_to_enterprise", "promoted to the enterprise"),
     ];
     let what = format!("custom property {name} of {}", p.place());
-    Some(
-        Said::new(
-            sentence(p, &verbs, &what),
-            org_settings(p, "custom-properties"),
-        )
-        .title(name),
-    )
+    let text = match p.action() {
+        "promoted_to_enterprise" => format!("{} promoted {what} to the enterprise", p.sender()),
+        _ => sentence(p, &verbs, &what),
+    };
+    Some(Said::new(text, org_settings(p, "custom-properties")).title(name))
 }
 
 pub fn custom_property_values(p: &Payload) -> Option<Said> {

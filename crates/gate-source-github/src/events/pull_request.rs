@@ -65,6 +65,8 @@ struct PullRequestEvent<'a> {
     assignee: Option<User<'a>>,
     #[serde(borrow, default)]
     label: Option<Label<'a>>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
 }
 
 /// Actions that read well as a verb before "pull request #42".
@@ -89,6 +91,8 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
     let assignee = event.assignee.as_ref().map_or("someone", |u| &u.login);
     let label = event.label.as_ref().map_or("", |l| &l.name);
     let milestone = pr.milestone.as_ref().map_or("", |m| &m.title);
+    // Why GitHub took it out of the queue or turned auto-merge off.
+    let reason = super::said::aside(&snippet(event.reason.as_deref().unwrap_or_default()));
     let text = match event.action.as_ref() {
         "opened" => {
             let draft = if pr.draft { "draft " } else { "" };
@@ -117,9 +121,11 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
             format!("{sender} removed {what} from milestone {milestone}: {title}")
         }
         "enqueued" => format!("{sender} added {what} to the merge queue: {title}"),
-        "dequeued" => format!("{sender} removed {what} from the merge queue: {title}"),
+        "dequeued" => format!("{sender} removed {what} from the merge queue{reason}: {title}"),
         "auto_merge_enabled" => format!("{sender} enabled auto-merge of {what}: {title}"),
-        "auto_merge_disabled" => format!("{sender} disabled auto-merge of {what}: {title}"),
+        "auto_merge_disabled" => {
+            format!("{sender} disabled auto-merge of {what}{reason}: {title}")
+        }
         "unlabeled" => format!("{sender} removed label {label} from {what}: {title}"),
         action if VERBS.contains(&action) => format!("{sender} {action} {what}: {title}"),
         action => format!("{}: {title}", unknown_action(sender, action, &what)),

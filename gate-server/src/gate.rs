@@ -140,6 +140,9 @@ where
         }
     };
     let delivery = received.delivery.unwrap_or_else(|| body_digest(&bytes));
+    // The notifications hold what they need of it (rawContent): holding the
+    // body through delivery too would double a large request's memory.
+    drop(bytes);
     let created = unix_now();
     let envelopes: Vec<Envelope> = received
         .notifications

@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
 command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-cargo build --release -q -p gate-server --example request_cost
-bin=target/release/examples/request_cost
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -q -p gate-server --example request_cost
+# COST_BIN: another build to compare (a copy of an earlier one).
+bin=${COST_BIN:-target/release/examples/request_cost}
 
 # instructions REQUESTS [OPTIONS...] -> total instructions of the run
 instructions() {

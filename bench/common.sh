@@ -1,6 +1,8 @@
 # Shared by the bench scripts (sourced): a release gate-server on $PORT,
 # loaded by wrk with signed GitHub pushes (bench/push.lua).
 PORT=${PORT:-18080}
+# Another build to compare (a copy of an earlier target/release/gate-server).
+GATE_BIN=${GATE_BIN:-target/release/gate-server}
 SECRET=bench-secret
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -36,7 +38,7 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 # start_gate CONFIG -> pid in $gate_pid
 start_gate() {
-  RUST_LOG=warn GATE__SERVER__LISTEN=127.0.0.1:$PORT target/release/gate-server serve --config "$1" 2>>"$1.log" &
+  RUST_LOG=warn GATE__SERVER__LISTEN=127.0.0.1:$PORT "$GATE_BIN" serve --config "$1" 2>>"$1.log" &
   gate_pid=$!
   wait_port
 }

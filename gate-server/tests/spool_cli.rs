@@ -82,11 +82,28 @@ fn list_drop_and_replay() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 4);
-    assert_eq!(lines[0]["delivery"], "a");
-    assert_eq!(lines[0]["sink"], "local");
-    assert_eq!(lines[0]["lastError"], "broker down");
-    assert_eq!(lines[0]["routingKey"], "acme.ci.github.push");
+    // Sink by sink, each oldest first.
+    let listed: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["sink"].as_str().unwrap_or_default(),
+                l["delivery"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ghost", "g"),
+            ("local", "a"),
+            ("local", "b"),
+            ("local", "c")
+        ]
+    );
+    assert_eq!(lines[1]["state"], "waiting");
+    assert_eq!(lines[1]["lastError"], "broker down");
+    assert_eq!(lines[1]["routingKey"], "acme.ci.github.push");
 
     let (code, stdout, _) = gate(&config, &["drop", &ids[1].to_string()]);
     assert_eq!(

@@ -20,7 +20,7 @@ mod store;
 pub use entry::{QuarantinedEntry, SpoolEntry};
 pub use error::SpoolError;
 pub use record::Unreadable;
-pub use store::Spool;
+pub use store::{Scanned, Spool};
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -68,10 +68,11 @@ fn the_spool_recovers_by_itself_when_space_returns() {
         .map(|e| e.id)
         .collect();
     let confirmed = spool.confirm("rabbit", &first_two);
-    eprintln!(
-        "confirm on the full disk: {confirmed:?}, pending removal {}",
-        spool.pending_removal()
+    assert!(
+        matches!(confirmed, Err(SpoolError::Io(_))),
+        "the removal should not fit on the full disk: {confirmed:?}"
     );
+    assert_eq!(spool.pending_removal(), 2);
     let waiting = spool
         .oldest("rabbit", usize::MAX)
         .expect("reads work on a full disk");

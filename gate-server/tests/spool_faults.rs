@@ -92,7 +92,8 @@ fn message_id(message: &lapin::message::Delivery) -> String {
         .as_ref()
         .map(|id| id.to_string())
         .unwrap_or_default();
-    id.strip_prefix("GitHub/acme/").map_or(id.clone(), str::to_owned)
+    id.strip_prefix("GitHub/acme/")
+        .map_or(id.clone(), str::to_owned)
 }
 
 fn copies(ids: &[String]) -> BTreeMap<String, usize> {

@@ -315,8 +315,8 @@ async fn main() -> std::process::ExitCode {
         percentile(&mut drain_latencies, 0.99)
     );
     println!(
-        "after: file {:.1} MiB; RSS {rss_end:.1} MiB, peak over the run {hwm_end:.1} MiB",
-        mib(file_drained)
+        "after: file {} KiB; RSS {rss_end:.1} MiB, peak over the run {hwm_end:.1} MiB",
+        file_drained / 1024
     );
     let _ = gate.kill();
     let _ = gate.wait();

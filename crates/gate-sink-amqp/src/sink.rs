@@ -10,6 +10,8 @@ use crate::message::{properties_for, short_string};
 use crate::AmqpConfig;
 
 const KIND: &str = "amqp";
+/// Spooled events published before waiting for their confirms.
+const REDELIVERY_WINDOW: usize = 64;
 
 /// Registered as sink kind `amqp`.
 #[derive(Debug)]
@@ -206,6 +208,13 @@ impl Sink for AmqpSink {
 
     async fn close(&self) {
         self.link.close().await;
+    }
+
+    /// `deliver` frames its publish on the one channel before its first
+    /// await, so concurrent deliveries reach the broker in the order they
+    /// were started; confirms then come back in batches.
+    fn redelivery_window(&self) -> usize {
+        REDELIVERY_WINDOW
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {

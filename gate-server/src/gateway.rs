@@ -60,6 +60,8 @@ impl Gateway {
         let state = Arc::new(GateState::in_memory(&config));
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
+        let configured: Vec<String> = config.sinks.keys().cloned().collect();
+        let mut companions: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, mut table) in config.sinks {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
@@ -81,6 +83,30 @@ impl Gateway {
             };
             match registry.build_sink(&kind, &name, table, &location) {
                 Ok(sink) => {
+                    for (suffix, companion) in sink.sink.companions() {
+                        let companion_name = format!("{name}.{suffix}");
+                        if configured.contains(&companion_name) {
+                            errors.push(ConfigError::new(
+                                &location,
+                                format!("its {suffix} stream is named {companion_name:?}, like another sink: rename one"),
+                            ));
+                            continue;
+                        }
+                        companions
+                            .entry(name.clone())
+                            .or_default()
+                            .push(companion_name.clone());
+                        let described = json!({ "stream_of": name, "stream": suffix });
+                        sinks.insert(
+                            companion_name.clone(),
+                            BuiltSink {
+                                name: companion_name,
+                                kind: sink.kind,
+                                described,
+                                sink: companion,
+                            },
+                        );
+                    }
                     sinks.insert(name, sink);
                 }
                 Err(e) => errors.push(e),
@@ -133,7 +159,7 @@ impl Gateway {
                         continue;
                     }
                 };
-                let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
+                let door_sinks = match resolve_sinks(&sink_names, &sinks, &companions, &location) {
                     Ok(found) => found,
                     Err(e) => {
                         errors.push(e);
@@ -274,9 +300,11 @@ impl Gateway {
     }
 }
 
+/// The door's sinks, each followed by its companion streams (listed once).
 fn resolve_sinks(
     names: &[String],
     sinks: &BTreeMap<String, BuiltSink>,
+    companions: &BTreeMap<String, Vec<String>>,
     location: &str,
 ) -> Result<Vec<BuiltSink>, ConfigError> {
     if names.is_empty() {
@@ -285,17 +313,22 @@ fn resolve_sinks(
             "no sinks: set sinks on the door, on its source, or server.default_sinks",
         ));
     }
-    names
-        .iter()
-        .map(|name| {
-            sinks.get(name).cloned().ok_or_else(|| {
-                ConfigError::new(
-                    location,
-                    format!("unknown sink {name:?} (not under [sinks])"),
-                )
-            })
-        })
-        .collect()
+    let mut resolved: Vec<BuiltSink> = Vec::new();
+    for name in names {
+        let Some(sink) = sinks.get(name) else {
+            return Err(ConfigError::new(
+                location,
+                format!("unknown sink {name:?} (not under [sinks])"),
+            ));
+        };
+        let streams = companions.get(name).into_iter().flatten();
+        for sink in std::iter::once(sink).chain(streams.filter_map(|n| sinks.get(n))) {
+            if !resolved.iter().any(|r| r.name == sink.name) {
+                resolved.push(sink.clone());
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// With `server.known_groups` set, every group a door can route to must be

@@ -293,31 +293,103 @@ async fn missing_exchange_is_503_until_it_exists() {
 }
 
 #[tokio::test]
-async fn unroutable_messages_are_reported_as_skipped() {
+async fn unroutable_messages_are_kept_in_the_catch_all_queue_and_said_so() {
     let exchange = unique("test.e2e.unroutable");
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
     let answer = post_push(&server, "nobody-listens").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let action = &answer.json()["actions"][0];
-    assert_eq!(action["status"], "skipped");
+    assert_eq!(action["status"], "delivered", "{action}");
     assert_eq!(action["error"]["type"], "unroutable");
-    server.stop().await;
+    let catch_all = format!("{exchange}.unroutable");
+    assert!(
+        action["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&catch_all)),
+        "{action}"
+    );
+    let ready = server.get("/ready").await;
+    assert_eq!(
+        ready.status,
+        StatusCode::OK,
+        "still ready: {}",
+        ready.text()
+    );
+    assert!(
+        ready.json()["warnings"]["rabbit"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("no queue bound") && w.contains(&catch_all)),
+        "{}",
+        ready.text()
+    );
+    let metrics = server.get("/metrics").await.text();
+    assert!(
+        metrics.contains(r#"gate_sink_stat{sink="rabbit",stat="unroutable_kept"} 1"#),
+        "{metrics}"
+    );
+
+    // The message waits in the catch-all queue, whole, with where it was going.
     let connection = common::amqp::connect().await;
     let channel = connection.create_channel().await.expect("channel");
-    let _ = channel
-        .exchange_delete(exchange.as_str().into(), Default::default())
-        .await;
+    let kept = channel
+        .basic_get(catch_all.as_str().into(), Default::default())
+        .await
+        .expect("basic.get")
+        .expect("the message is in the catch-all queue");
+    assert_eq!(kept.delivery.routing_key.as_str(), "acme.web.github.push");
+    assert_eq!(
+        kept.delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.as_str()),
+        Some("nobody-listens")
+    );
+    let headers = kept
+        .delivery
+        .properties
+        .headers()
+        .as_ref()
+        .expect("headers");
+    assert_eq!(
+        headers.inner().get("x-gate-exchange"),
+        Some(&AMQPValue::LongString(exchange.as_bytes().to_vec().into()))
+    );
+    server.stop().await;
+    common::amqp::remove(&channel, &exchange).await;
 }
 
 #[tokio::test]
-async fn raw_stream_exchange_gets_the_payload() {
+async fn unroutable_drop_is_opt_in_and_reported() {
+    let exchange = unique("test.e2e.unroutable-drop");
+    let extra = "unroutable = \"drop\"";
+    let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, extra))).await;
+    let answer = post_push(&server, "dropped").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let action = &answer.json()["actions"][0];
+    assert_eq!(action["status"], "skipped");
+    assert_eq!(action["error"]["type"], "unroutable");
+    server.stop().await;
+    common::amqp::cleanup(&exchange).await;
+}
+
+#[tokio::test]
+async fn raw_stream_exchange_gets_the_payload_as_its_own_action() {
     let exchange = unique("test.e2e.main");
     let raw_exchange = unique("test.e2e.raw");
     let mut main = Consumer::bind(&exchange, "#").await;
     let mut raw = Consumer::bind(&raw_exchange, "acme.*.push").await;
     let extra = format!("raw_exchange = \"{raw_exchange}\"");
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, &extra))).await;
-    assert_eq!(post_push(&server, "raw-1").await.status, StatusCode::OK);
+    let answer = post_push(&server, "raw-1").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let actions = answer.json()["actions"].clone();
+    assert_eq!(actions.as_array().map(Vec::len), Some(2), "{actions}");
+    assert_eq!(actions[0]["target"], exchange.as_str());
+    assert_eq!(actions[0]["status"], "delivered");
+    assert_eq!(actions[1]["target"], raw_exchange.as_str());
+    assert_eq!(actions[1]["routingKey"], "acme.web.push");
+    assert_eq!(actions[1]["status"], "delivered");
     assert!(main.next(Duration::from_secs(5)).await.is_some());
     let message = raw.next(Duration::from_secs(5)).await.expect("raw copy");
     assert_eq!(message.routing_key.as_str(), "acme.web.push");
@@ -327,6 +399,58 @@ async fn raw_stream_exchange_gets_the_payload() {
         message.data.trim_ascii() == sent.trim_ascii(),
         "the raw stream must carry the payload unchanged"
     );
+    server.stop().await;
+    main.delete().await;
+    raw.delete().await;
+}
+
+/// A raw-stream publish that fails (its exchange is missing) is spooled on
+/// its own: the confirmed notification is never published again, and the
+/// raw copy arrives once its exchange exists.
+#[tokio::test]
+async fn failed_raw_stream_is_retried_alone() {
+    let exchange = unique("test.e2e.rawfail.main");
+    let raw_exchange = unique("test.e2e.rawfail.raw");
+    let mut main = Consumer::bind(&exchange, "#").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool = dir.path().join("spool.redb");
+    let text = format!(
+        "[spool]\npath = {:?}\nretry_initial_ms = 100\nretry_max_ms = 300\n{}",
+        spool.display().to_string(),
+        config(
+            &exchange,
+            AMQP_URL,
+            &format!("raw_exchange = \"{raw_exchange}\"\ndeclare_exchange = false"),
+        )
+    );
+    let gateway = common::gateway_with_state(&text);
+    let server = Running::start(gateway.clone()).await;
+
+    let answer = post_push(&server, "raw-fails").await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    let actions = answer.json()["actions"].clone();
+    assert_eq!(actions[0]["status"], "delivered", "{actions}");
+    assert_eq!(actions[1]["status"], "spooled", "{actions}");
+    assert_eq!(actions[1]["target"], raw_exchange.as_str());
+    let spooled = gateway.state().spool.clone().expect("spool");
+    let stream_names: Vec<String> = spooled.sinks().expect("spool sinks");
+    assert_eq!(stream_names, ["rabbit.raw"], "only the raw stream waits");
+
+    // Let the redelivery loop fail a few times while the exchange is missing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut raw = Consumer::bind(&raw_exchange, "#").await;
+    let copy = raw
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the raw copy once its exchange exists");
+    assert_eq!(
+        copy.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("raw-fails")
+    );
+    let mains = main.drain(Duration::from_secs(2)).await;
+    assert_eq!(mains.len(), 1, "the notification was published once");
+    assert!(raw.next(Duration::from_millis(500)).await.is_none());
+    assert_eq!(spooled.depth(), 0);
     server.stop().await;
     main.delete().await;
     raw.delete().await;

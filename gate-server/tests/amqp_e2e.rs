@@ -292,11 +292,96 @@ async fn missing_exchange_is_503_until_it_exists() {
     consumer.delete().await;
 }
 
+/// The value of `gate_sink_stat{sink, stat}` in `/metrics`.
+async fn sink_stat(server: &Running, sink: &str, stat: &str) -> Option<u64> {
+    let metrics = server.get("/metrics").await.text();
+    let prefix = format!("gate_sink_stat{{sink=\"{sink}\",stat=\"{stat}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// `/ready`'s warnings for the sink `rabbit`, once there are some (the
+/// catch-all queue is read every 2 s).
+async fn ready_warnings(server: &Running) -> Vec<String> {
+    for _ in 0..50 {
+        let ready = server.get("/ready").await;
+        assert_eq!(
+            ready.status,
+            StatusCode::OK,
+            "warnings keep it ready: {}",
+            ready.text()
+        );
+        if let Some(warnings) = ready.json()["warnings"]["rabbit"].as_array() {
+            return warnings
+                .iter()
+                .filter_map(|w| w.as_str().map(str::to_owned))
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("/ready never warned");
+}
+
+/// Take the next message of the catch-all queue.
+async fn from_catch_all(channel: &lapin::Channel, queue: &str) -> lapin::message::Delivery {
+    channel
+        .basic_get(queue.into(), Default::default())
+        .await
+        .expect("basic.get")
+        .expect("the message is in the catch-all queue")
+        .delivery
+}
+
 #[tokio::test]
-async fn unroutable_messages_are_kept_in_the_catch_all_queue_and_said_so() {
+async fn unroutable_messages_go_to_the_catch_all_queue_through_the_alternate_exchange() {
     let exchange = unique("test.e2e.unroutable");
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
     let answer = post_push(&server, "nobody-listens").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["actions"][0]["status"], "delivered");
+    let catch_all = format!("{exchange}.unroutable");
+    let warnings = ready_warnings(&server).await;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("no queue bound") && w.contains(&catch_all)),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        sink_stat(&server, "rabbit", "unroutable_kept").await,
+        Some(1)
+    );
+    assert_eq!(
+        sink_stat(&server, "rabbit", "catch_all_depth").await,
+        Some(1)
+    );
+
+    // The message waits in the catch-all queue, whole, with its routing key.
+    let connection = common::amqp::connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    let kept = from_catch_all(&channel, &catch_all).await;
+    assert_eq!(kept.routing_key.as_str(), "acme.web.github.push");
+    assert_eq!(
+        kept.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("nobody-listens")
+    );
+    server.stop().await;
+    common::amqp::remove(&channel, &exchange).await;
+}
+
+/// An exchange declared elsewhere without the alternate exchange (as the
+/// original service did) cannot be given one; the sink then keeps what the
+/// broker returns itself, says so in the action, and warns.
+#[tokio::test]
+async fn without_the_alternate_exchange_returned_messages_are_kept_by_the_sink() {
+    let exchange = unique("test.e2e.noae");
+    let connection = common::amqp::connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    common::amqp::declare_exchange(&channel, &exchange).await;
+    let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
+    let answer = post_push(&server, "returned").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let action = &answer.json()["actions"][0];
     assert_eq!(action["status"], "delivered", "{action}");
@@ -308,49 +393,23 @@ async fn unroutable_messages_are_kept_in_the_catch_all_queue_and_said_so() {
             .is_some_and(|m| m.contains(&catch_all)),
         "{action}"
     );
-    let ready = server.get("/ready").await;
-    assert_eq!(
-        ready.status,
-        StatusCode::OK,
-        "still ready: {}",
-        ready.text()
-    );
+    let warnings = ready_warnings(&server).await;
     assert!(
-        ready.json()["warnings"]["rabbit"][0]
-            .as_str()
-            .is_some_and(|w| w.contains("no queue bound") && w.contains(&catch_all)),
-        "{}",
-        ready.text()
+        warnings
+            .iter()
+            .any(|w| w.contains("without the alternate exchange")),
+        "{warnings:?}"
     );
-    let metrics = server.get("/metrics").await.text();
-    assert!(
-        metrics.contains(r#"gate_sink_stat{sink="rabbit",stat="unroutable_kept"} 1"#),
-        "{metrics}"
-    );
-
-    // The message waits in the catch-all queue, whole, with where it was going.
-    let connection = common::amqp::connect().await;
-    let channel = connection.create_channel().await.expect("channel");
-    let kept = channel
-        .basic_get(catch_all.as_str().into(), Default::default())
-        .await
-        .expect("basic.get")
-        .expect("the message is in the catch-all queue");
-    assert_eq!(kept.delivery.routing_key.as_str(), "acme.web.github.push");
     assert_eq!(
-        kept.delivery
-            .properties
-            .message_id()
-            .as_ref()
-            .map(|m| m.as_str()),
-        Some("nobody-listens")
+        sink_stat(&server, "rabbit", "unroutable_kept_by_gateway").await,
+        Some(1)
     );
-    let headers = kept
-        .delivery
-        .properties
-        .headers()
-        .as_ref()
-        .expect("headers");
+    let kept = from_catch_all(&channel, &catch_all).await;
+    assert_eq!(
+        kept.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("returned")
+    );
+    let headers = kept.properties.headers().as_ref().expect("headers");
     assert_eq!(
         headers.inner().get("x-gate-exchange"),
         Some(&AMQPValue::LongString(exchange.as_bytes().to_vec().into()))

@@ -30,6 +30,13 @@ pub struct AmqpConfig {
     /// What to do with a message no queue is bound for.
     #[serde(default)]
     pub unroutable: Unroutable,
+    /// Declare `exchange` with the catch-all exchange as its
+    /// `alternate-exchange`, so the broker itself keeps what no queue wants.
+    /// Off: the exchange is declared plain (consumers that declare it
+    /// themselves without that argument keep working) and the sink keeps
+    /// what the broker returns to it.
+    #[serde(default = "default_true")]
+    pub alternate_exchange: bool,
     /// Fanout exchange of the catch-all (default `<exchange>.unroutable`).
     #[serde(default)]
     pub catch_all_exchange: Option<String>,
@@ -43,8 +50,8 @@ pub struct AmqpConfig {
     /// `quorum` (replicated, for clusters) or `classic`.
     #[serde(default)]
     pub catch_all_queue_type: QueueType,
-    /// `/ready` warns while at least this many messages were unroutable in
-    /// the last minute (0: never).
+    /// `/ready` warns while at least this many messages went to the
+    /// catch-all (or were dropped) in the last minute (0: never).
     #[serde(default = "default_unroutable_warn_per_minute")]
     pub unroutable_warn_per_minute: u64,
     /// PEM file of the certificate authorities that signed the brokers'
@@ -79,12 +86,11 @@ pub struct AmqpConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unroutable {
-    /// Publish it to the catch-all queue, where an operator can see and
-    /// replay it; the action is `delivered` with error type `unroutable`.
+    /// The catch-all queue keeps it, where an operator can see and replay
+    /// it: the exchange's alternate exchange routes it there (or, when the
+    /// exchange exists without one, the sink publishes it there itself).
     #[default]
     Keep,
-    /// A failure: the event is spooled and retried until a queue takes it.
-    Fail,
     /// Drop it: the action is `skipped` with error type `unroutable`.
     Drop,
 }

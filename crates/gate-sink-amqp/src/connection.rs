@@ -7,6 +7,8 @@ use lapin::{Channel, Connection, ConnectionProperties, DefaultConnectionBuilder}
 
 use crate::address::Address;
 use crate::tls::TlsMaterial;
+use crate::topology::Safety;
+use crate::unroutable::UnroutableLog;
 use crate::{topology, AmqpConfig};
 
 /// The one connection and confirm-mode channel of a sink, reopened on demand
@@ -32,11 +34,20 @@ pub(crate) struct Link {
     connects: AtomicU64,
     failovers: AtomicU64,
     generation: AtomicU64,
+    /// Unroutable messages of this link's stream.
+    unroutable: UnroutableLog,
+    /// Whether this link counts what reaches the catch-all queue from its
+    /// depth (the main stream's link; its exchange has the alternate one).
+    counts_catch_all: bool,
 }
 
 struct Open {
     connection: Connection,
     channel: Channel,
+    /// For reading the catch-all queue's depth: a refused declaration
+    /// closes this channel, never the one messages are published on.
+    admin: Channel,
+    safety: Safety,
     address: usize,
     generation: u64,
 }
@@ -50,7 +61,12 @@ pub(crate) struct Lease {
 }
 
 impl Link {
-    pub(crate) fn new(config: AmqpConfig, addresses: Vec<Address>, tls: TlsMaterial) -> Self {
+    pub(crate) fn new(
+        config: AmqpConfig,
+        addresses: Vec<Address>,
+        tls: TlsMaterial,
+        counts_catch_all: bool,
+    ) -> Self {
         Self {
             config,
             addresses,
@@ -63,7 +79,13 @@ impl Link {
             connects: AtomicU64::new(0),
             failovers: AtomicU64::new(0),
             generation: AtomicU64::new(0),
+            unroutable: UnroutableLog::default(),
+            counts_catch_all,
         }
+    }
+
+    pub(crate) fn unroutable(&self) -> &UnroutableLog {
+        &self.unroutable
     }
 
     pub(crate) fn config(&self) -> &AmqpConfig {
@@ -135,13 +157,41 @@ impl Link {
         self.addresses.len() > 1
     }
 
-    /// Declare the topology again on the open channel (something of it was
-    /// deleted); a refusal closes the channel, so the next request reconnects.
-    pub(crate) async fn redeclare(&self) {
-        if let Some(lease) = self.usable() {
-            if let Err(reason) = topology::declare(&lease.channel, &self.config).await {
-                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot declare the topology again");
-                self.invalidate(&lease);
+    /// How the open connection's exchange keeps unroutable messages.
+    pub(crate) fn safety(&self) -> Option<Safety> {
+        lock(&self.open).as_ref().map(|open| open.safety)
+    }
+
+    /// Declare the catch-all queue again (idempotent: restores it if it was
+    /// deleted) and count its growth. False when not connected or refused
+    /// (logged).
+    pub(crate) async fn read_catch_all(&self) -> bool {
+        if !self.config.declare_exchange {
+            return false;
+        }
+        let Some(depth) = self.catch_all_depth().await else {
+            return false;
+        };
+        if self.counts_catch_all {
+            self.unroutable.observe_depth(depth);
+        }
+        true
+    }
+
+    async fn catch_all_depth(&self) -> Option<u64> {
+        let admin = {
+            let open = lock(&self.open);
+            let open = open.as_ref()?;
+            open.admin
+                .status()
+                .connected()
+                .then(|| open.admin.clone())?
+        };
+        match topology::declare_catch_all(&admin, &self.config).await {
+            Ok(depth) => Some(u64::from(depth)),
+            Err(reason) => {
+                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot read the catch-all queue");
+                None
             }
         }
     }
@@ -210,7 +260,11 @@ impl Link {
                 )),
             };
             match attempt {
-                Ok((connection, channel)) => {
+                Ok((connection, channel, admin, safety, depth)) => {
+                    // Read before anything is published on this connection.
+                    if let (true, Some(depth)) = (self.counts_catch_all, depth) {
+                        self.unroutable.observe_depth(u64::from(depth));
+                    }
                     self.next_address.store(index, Ordering::Relaxed);
                     let last = self.last_connected.swap(index, Ordering::Relaxed);
                     if last != usize::MAX && last != index {
@@ -220,6 +274,8 @@ impl Link {
                     return Ok(Open {
                         connection,
                         channel,
+                        admin,
+                        safety,
                         address: index,
                         generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
                     });
@@ -240,7 +296,10 @@ impl Link {
         ))
     }
 
-    async fn connect(&self, address: &Address) -> Result<(Connection, Channel), String> {
+    async fn connect(
+        &self,
+        address: &Address,
+    ) -> Result<(Connection, Channel, Channel, Safety, Option<u32>), String> {
         let properties =
             ConnectionProperties::default().with_connection_name("notifications-center".into());
         let builder = DefaultConnectionBuilder::new()
@@ -257,11 +316,19 @@ impl Link {
             .confirm_select(ConfirmSelectOptions::default())
             .await
             .map_err(|e| e.to_string())?;
-        if let Err(reason) = topology::declare(&channel, &self.config).await {
-            let _ = connection.close(200, "declaration refused".into()).await;
-            return Err(reason);
-        }
-        Ok((connection, channel))
+        let (channel, safety, depth) =
+            match topology::declare(&connection, channel, &self.config).await {
+                Ok(declared) => declared,
+                Err(reason) => {
+                    let _ = connection.close(200, "declaration refused".into()).await;
+                    return Err(reason);
+                }
+            };
+        let admin = connection
+            .create_channel()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((connection, channel, admin, safety, depth))
     }
 }
 

@@ -1,4 +1,5 @@
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use gate_core::{routing_segment, Action, Envelope, Sink, SinkFactory};
 
@@ -7,7 +8,7 @@ use crate::connection::Link;
 use crate::message::properties_for;
 use crate::stream::{Stream, KIND};
 use crate::tls::TlsMaterial;
-use crate::AmqpConfig;
+use crate::{AmqpConfig, Unroutable};
 
 /// Registered as sink kind `amqp`.
 #[derive(Debug)]
@@ -28,7 +29,26 @@ impl SinkFactory for AmqpSinkFactory {
                 let _ = raw.stream.link.channel().await;
             }
         });
+        if sink.main.link.config().unroutable == Unroutable::Keep {
+            tokio::spawn(watch_catch_all(Arc::downgrade(&sink)));
+        }
         Ok(sink)
+    }
+}
+
+/// How often the catch-all queue's depth is read.
+const CATCH_ALL_READING: Duration = Duration::from_secs(2);
+
+/// Read the catch-all queue's depth while the sink lives: what the broker
+/// routed there through the alternate exchange is counted from its growth.
+async fn watch_catch_all(sink: Weak<AmqpSink>) {
+    loop {
+        let Some(alive) = sink.upgrade() else {
+            return;
+        };
+        alive.main.link.read_catch_all().await;
+        drop(alive);
+        tokio::time::sleep(CATCH_ALL_READING).await;
     }
 }
 
@@ -79,12 +99,12 @@ impl AmqpSink {
         // one stream (its exchange deleted) never fails the other's
         // in-flight publishes.
         let raw = raw_exchange.map(|raw| {
-            let link = Link::new(config.clone(), addresses.clone(), tls.clone());
+            let link = Link::new(config.clone(), addresses.clone(), tls.clone(), false);
             Arc::new(RawStream {
                 stream: Stream::new(Arc::new(link), raw),
             })
         });
-        let link = Arc::new(Link::new(config, addresses, tls));
+        let link = Arc::new(Link::new(config, addresses, tls, true));
         Ok(Self {
             main: Stream::new(link, exchange),
             raw,
@@ -137,7 +157,10 @@ impl Sink for AmqpSink {
             ("reconnects", opened.saturating_sub(1)),
             ("failovers", link.failovers()),
         ];
-        stats.extend(self.main.unroutable.stats());
+        stats.extend(self.main.unroutable().stats());
+        if let Some(depth) = self.main.unroutable().depth() {
+            stats.push(("catch_all_depth", depth));
+        }
         stats
     }
 
@@ -202,7 +225,7 @@ impl Sink for RawStream {
             ("reconnects", opened.saturating_sub(1)),
             ("failovers", self.stream.link.failovers()),
         ];
-        stats.extend(self.stream.unroutable.stats());
+        stats.extend(self.stream.unroutable().stats());
         stats
     }
 

@@ -1,5 +1,6 @@
-//! Helpers for tests and load runs that need real infrastructure: a private
-//! RabbitMQ node that can be stopped and started without touching the
-//! shared broker other tests use.
+//! Helpers for tests and load runs that need real infrastructure: private
+//! RabbitMQ nodes (plain or TLS) that can be stopped and started without
+//! touching the shared broker other tests use, and made-up certificates.
 
 pub mod broker;
+pub mod pki;

@@ -249,10 +249,10 @@ fn unreadable_tls_files_are_configuration_errors_without_contents() {
     let _guard = runtime.enter();
     let registry = gate_server::registry().expect("plugins");
     let config = gate_server::Config::parse("test.toml", &text, []).expect("parses");
-    let error = gate_server::Gateway::build(config, registry)
-        .err()
-        .expect("refused")
-        .to_string();
+    let Err(error) = gate_server::Gateway::build(config, registry) else {
+        panic!("unreadable TLS files must be refused");
+    };
+    let error = error.to_string();
     assert!(error.contains("sinks.rabbit"), "{error}");
     assert!(
         error.contains("ca_file /nonexistent/ca.pem: cannot read"),

@@ -1,6 +1,8 @@
 //! Helpers for tests and load runs that need real infrastructure: private
 //! RabbitMQ nodes (plain or TLS) that can be stopped and started without
-//! touching the shared broker other tests use, and made-up certificates.
+//! touching the shared broker other tests use, a cluster of them, and
+//! made-up certificates.
 
 pub mod broker;
+pub mod cluster;
 pub mod pki;

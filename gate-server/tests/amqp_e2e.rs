@@ -418,6 +418,44 @@ async fn without_the_alternate_exchange_returned_messages_are_kept_by_the_sink()
     common::amqp::remove(&channel, &exchange).await;
 }
 
+/// The catch-all is bounded: when full, the broker refuses (nack) and the
+/// event is spooled, never dropped.
+#[tokio::test]
+async fn a_full_catch_all_refuses_and_the_event_is_spooled() {
+    let exchange = unique("test.e2e.full");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[spool]\npath = {:?}\nretry_initial_ms = 60000\nretry_max_ms = 60000\n{}",
+        dir.path().join("spool.redb").display().to_string(),
+        config(&exchange, AMQP_URL, "catch_all_max_length = 1")
+    );
+    let gateway = common::gateway_with_state(&text);
+    let server = Running::start(gateway.clone()).await;
+    // A quorum queue enforces its bound once it is over it, so the refusal
+    // comes within the first few messages past the bound.
+    let mut refused = None;
+    for i in 0..6 {
+        let answer = post_push(&server, &format!("fills-{i}")).await;
+        if answer.status == StatusCode::ACCEPTED {
+            refused = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    let refused = refused.expect("the full catch-all refused a message");
+    let action = &refused.json()["actions"][0];
+    assert_eq!(action["status"], "spooled");
+    assert_eq!(action["error"]["type"], "nack");
+    assert!(
+        refused.first_action_error().contains("catch-all queue"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(gateway.state().spool.clone().expect("spool").depth(), 1);
+    server.stop().await;
+    common::amqp::cleanup(&exchange).await;
+}
+
 #[tokio::test]
 async fn unroutable_drop_is_opt_in_and_reported() {
     let exchange = unique("test.e2e.unroutable-drop");

@@ -62,6 +62,20 @@ impl Stream {
             Outcome::Confirmed => {
                 return Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned()))
             }
+            Outcome::Failed("nack", message)
+                if self.link.config().unroutable == Unroutable::Keep =>
+            {
+                let config = self.link.config();
+                return self.failed(
+                    routing_key,
+                    "nack",
+                    format!(
+                        "{message}: a queue it was routed to refused it, e.g. the catch-all queue {:?} when full ({} messages)",
+                        config.catch_all_queue(),
+                        config.catch_all_max_length
+                    ),
+                );
+            }
             Outcome::Failed(kind, message) => return self.failed(routing_key, kind, message),
             Outcome::Returned(returned) => returned,
         };

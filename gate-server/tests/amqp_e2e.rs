@@ -70,7 +70,8 @@ async fn signed_push_becomes_one_persistent_confirmed_message() {
     );
     assert_eq!(
         properties.message_id().as_ref().map(|m| m.as_str()),
-        Some("delivery-e2e-1")
+        Some("GitHub/acme/delivery-e2e-1"),
+        "the sender's id, scoped by source and door"
     );
     assert!(properties.timestamp().is_some_and(|t| t > 1_700_000_000));
     let headers = properties.headers().as_ref().expect("headers");
@@ -248,7 +249,10 @@ async fn broker_outage_answers_503_then_recovers_without_restart() {
         .iter()
         .filter_map(|m| m.properties.message_id().as_ref().map(|id| id.to_string()))
         .collect();
-    assert_eq!(ids, ["before-outage", "after-outage"]);
+    assert_eq!(
+        ids,
+        ["GitHub/acme/before-outage", "GitHub/acme/after-outage"]
+    );
     server.stop().await;
     consumer.delete().await;
 }
@@ -286,7 +290,7 @@ async fn missing_exchange_is_503_until_it_exists() {
             .as_ref()
             .map(|m| m.to_string())
             .as_deref(),
-        Some("with-exchange")
+        Some("GitHub/acme/with-exchange")
     );
     server.stop().await;
     consumer.delete().await;
@@ -365,7 +369,7 @@ async fn unroutable_messages_go_to_the_catch_all_queue_through_the_alternate_exc
     assert_eq!(kept.routing_key.as_str(), "acme.web.github.push");
     assert_eq!(
         kept.properties.message_id().as_ref().map(|m| m.as_str()),
-        Some("nobody-listens")
+        Some("GitHub/acme/nobody-listens")
     );
     server.stop().await;
     common::amqp::remove(&channel, &exchange).await;
@@ -407,7 +411,7 @@ async fn without_the_alternate_exchange_returned_messages_are_kept_by_the_sink()
     let kept = from_catch_all(&channel, &catch_all).await;
     assert_eq!(
         kept.properties.message_id().as_ref().map(|m| m.as_str()),
-        Some("returned")
+        Some("GitHub/acme/returned")
     );
     let headers = kept.properties.headers().as_ref().expect("headers");
     assert_eq!(
@@ -542,7 +546,7 @@ async fn failed_raw_stream_is_retried_alone() {
         .expect("the raw copy once its exchange exists");
     assert_eq!(
         copy.properties.message_id().as_ref().map(|m| m.as_str()),
-        Some("raw-fails")
+        Some("GitHub/acme/raw-fails")
     );
     let mains = main.drain(Duration::from_secs(2)).await;
     assert_eq!(mains.len(), 1, "the notification was published once");

@@ -96,7 +96,13 @@ async fn drain_ids(channel: &Channel, queue: &str, quiet: Duration) -> BTreeMap<
             .properties
             .message_id()
             .as_ref()
-            .map(|m| m.to_string())
+            // Event ids are `<Source>/<door>/<delivery id>`.
+            .map(|m| {
+                m.as_str()
+                    .strip_prefix("GitHub/acme/")
+                    .unwrap_or(m.as_str())
+                    .to_owned()
+            })
             .unwrap_or_default();
         *counts.entry(id).or_insert(0) += 1;
         delivery.ack(BasicAckOptions::default()).await.expect("ack");

@@ -171,7 +171,7 @@ async fn client_certificate_and_external_login_over_tls() {
             .message_id()
             .as_ref()
             .map(|m| m.as_str()),
-        Some("over-tls")
+        Some("GitHub/acme/over-tls")
     );
     // The broker saw a TLS connection logged in as the certificate's name.
     let listed = std::process::Command::new("rabbitmqctl")

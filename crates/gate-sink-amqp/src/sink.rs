@@ -18,6 +18,13 @@ impl SinkFactory for AmqpSinkFactory {
     const KIND: &'static str = KIND;
     type Config = AmqpConfig;
 
+    /// The settings, the broker URLs and the TLS files (read, never
+    /// shown); no network.
+    fn validate(_name: &str, config: &AmqpConfig) -> Result<(), String> {
+        prepare(config).map(|_| ())
+    }
+
+    /// Called after `validate`.
     fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, String> {
         let sink = Arc::new(AmqpSink::new(config)?);
         // Connect now so the first request does not pay for it; failure is
@@ -33,6 +40,35 @@ impl SinkFactory for AmqpSinkFactory {
             tokio::spawn(watch_catch_all(Arc::downgrade(&sink)));
         }
         Ok(sink)
+    }
+}
+
+/// Check the settings, parse the broker addresses and read the TLS files;
+/// every problem at once.
+fn prepare(config: &AmqpConfig) -> Result<(Vec<Address>, TlsMaterial), String> {
+    let mut problems = config.problems();
+    let addresses: Vec<Address> = config
+        .addresses()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, url)| {
+            let position = match &config.url {
+                Some(_) => "url".to_owned(),
+                None => format!("urls[{i}]"),
+            };
+            Address::parse(url, &position, config.auth_mechanism)
+                .map_err(|e| problems.push(e))
+                .ok()
+        })
+        .collect();
+    let tls = TlsMaterial::load(config).unwrap_or_else(|e| {
+        problems.push(e);
+        TlsMaterial::default()
+    });
+    if problems.is_empty() {
+        Ok((addresses, tls))
+    } else {
+        Err(problems.join("; "))
     }
 }
 
@@ -71,28 +107,7 @@ impl AmqpSink {
     /// Check the settings and read the TLS files; no network yet. Every
     /// problem is reported at once.
     pub fn new(config: AmqpConfig) -> Result<Self, String> {
-        let mut problems = config.problems();
-        let addresses: Vec<Address> = config
-            .addresses()
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, url)| {
-                let position = match &config.url {
-                    Some(_) => "url".to_owned(),
-                    None => format!("urls[{i}]"),
-                };
-                Address::parse(url, &position, config.auth_mechanism)
-                    .map_err(|e| problems.push(e))
-                    .ok()
-            })
-            .collect();
-        let tls = TlsMaterial::load(&config).unwrap_or_else(|e| {
-            problems.push(e);
-            TlsMaterial::default()
-        });
-        if !problems.is_empty() {
-            return Err(problems.join("; "));
-        }
+        let (addresses, tls) = prepare(&config)?;
         let raw_exchange = config.raw_exchange.clone();
         let exchange = config.exchange.clone();
         // The raw stream has a connection of its own: a channel error of

@@ -339,7 +339,7 @@ async fn deliver_detached(
                 std::iter::repeat_with(|| {
                     Action::failed(
                         sink.kind,
-                        &sink.name,
+                        sink.target(),
                         None,
                         "internal",
                         format!("the delivery task failed: {error}"),
@@ -365,6 +365,11 @@ impl Target {
             kind: sink.kind,
             sink: Arc::clone(&sink.sink),
         }
+    }
+
+    /// As [`BuiltSink::target`]: the sink's own target, else its name.
+    fn target(&self) -> String {
+        self.sink.target().unwrap_or_else(|| self.name.clone())
     }
 }
 
@@ -400,7 +405,7 @@ async fn deliver_or_spool(
         Ok(action) => action,
         Err(_) => Action::failed(
             sink.kind,
-            &sink.name,
+            sink.target(),
             Some(envelope.notification.routing_key()),
             "deadline",
             format!("the sink did not answer within {deadline_ms} ms"),
@@ -450,7 +455,7 @@ fn duplicate_actions(entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
         .flat_map(|envelope| {
             entry.sinks.iter().map(move |sink| Action {
                 action: sink.kind.to_owned(),
-                target: sink.name.clone(),
+                target: sink.target(),
                 routing_key: Some(envelope.notification.routing_key()),
                 status: ActionStatus::Duplicate,
                 error: None,

@@ -115,7 +115,10 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         .filter(|(_, warnings)| !warnings.is_empty())
         .map(|(name, warnings)| (name, json!(warnings)))
         .collect();
-    if problems.is_empty() && spool.is_none() {
+    // In maintenance every gate answers 503: a load balancer must route
+    // elsewhere, so the gateway is not ready either.
+    let maintenance = gateway.server().maintenance;
+    if problems.is_empty() && spool.is_none() && !maintenance {
         let mut body = json!({ "ready": true });
         if !warnings.is_empty() {
             body["warnings"] = json!(warnings);
@@ -124,7 +127,13 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
     } else {
         respond::json(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "ready": false, "sinks": problems, "spool": spool, "warnings": warnings }),
+            &json!({
+                "ready": false,
+                "maintenance": maintenance,
+                "sinks": problems,
+                "spool": spool,
+                "warnings": warnings,
+            }),
         )
     }
 }

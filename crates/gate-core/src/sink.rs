@@ -31,6 +31,14 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
         1
     }
 
+    /// Where this sink delivers (an exchange, a file, a URL's origin), as
+    /// its own actions name it. The gateway writes some actions on the
+    /// sink's behalf (a duplicate, a missed deadline) and names this target
+    /// in them too; without one (the default), they name the sink.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
     /// Counters the sink keeps about itself (e.g. `reconnects`), exported
     /// by `/metrics` as `gate_sink_stat{sink, stat}`.
     fn stats(&self) -> Vec<(&'static str, u64)> {
@@ -85,6 +93,14 @@ pub struct BuiltSink {
     /// The settings as JSON with every secret shown as `"set"`.
     pub described: serde_json::Value,
     pub sink: Arc<dyn Sink>,
+}
+
+impl BuiltSink {
+    /// The target of the actions written for this sink: the sink's own
+    /// ([`Sink::target`]), else its name.
+    pub fn target(&self) -> String {
+        self.sink.target().unwrap_or_else(|| self.name.clone())
+    }
 }
 
 impl fmt::Debug for BuiltSink {

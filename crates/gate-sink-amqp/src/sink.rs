@@ -137,6 +137,10 @@ impl AmqpSink {
 
 #[gate_core::async_trait]
 impl Sink for AmqpSink {
+    fn target(&self) -> Option<String> {
+        Some(self.main.exchange.clone())
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Action {
         let routing_key = envelope.notification.routing_key();
         // Sized once: growing by doubling copies a large body several times.
@@ -219,6 +223,10 @@ impl std::fmt::Debug for RawStream {
 
 #[gate_core::async_trait]
 impl Sink for RawStream {
+    fn target(&self) -> Option<String> {
+        Some(self.stream.exchange.clone())
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Action {
         let raw_key = [
             envelope.door.as_str(),

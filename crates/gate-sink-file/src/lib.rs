@@ -111,6 +111,10 @@ pub struct FileSink {
 
 #[gate_core::async_trait]
 impl Sink for FileSink {
+    fn target(&self) -> Option<String> {
+        Some(self.target.clone())
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Action {
         let routing_key = envelope.notification.routing_key();
         if self.log {

@@ -142,6 +142,10 @@ impl HttpSink {
 
 #[gate_core::async_trait]
 impl Sink for HttpSink {
+    fn target(&self) -> Option<String> {
+        Some(self.url.shown().to_owned())
+    }
+
     async fn deliver(&self, envelope: &Envelope) -> Action {
         let target = self.url.shown();
         let routing_key = Some(envelope.notification.routing_key());

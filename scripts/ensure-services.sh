@@ -46,3 +46,10 @@ if ! [ -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 [ -x /usr/bin/chromium ] || { echo "error: /usr/bin/chromium is missing; the page test cannot run" >&2; exit 1; }
+
+# openssl makes the GitHub App key of the `github redeliver` tests
+# (crates/gate-github-hooks); installed when missing.
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "openssl: installing Debian's openssl" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi

@@ -54,6 +54,10 @@ pub struct Config {
     /// Recent deliveries per door (`GET /deliveries`, the page, the CLI).
     #[serde(default)]
     pub deliveries: crate::deliveries::DeliveriesConfig,
+    /// Where each GitHub door's hook lives, to have GitHub redeliver what
+    /// failed (`gate-server github redeliver`, periodic mode).
+    #[serde(default)]
+    pub github_recovery: gate_github_hooks::RecoveryConfig,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.

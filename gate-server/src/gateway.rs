@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::config::{Config, ServerConfig};
 use crate::deliveries::DeliveriesConfig;
+use crate::github_recovery::Recovery;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -41,6 +42,7 @@ pub struct Gateway {
     sinks: BTreeMap<String, BuiltSink>,
     state: Arc<GateState>,
     deliveries: DeliveriesConfig,
+    github_recovery: Arc<Recovery>,
 }
 
 impl fmt::Debug for Gateway {
@@ -60,6 +62,8 @@ impl Gateway {
     /// [`Gateway::with_state`] gives it one.
     pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        // Declared, not opened: a door with a bad setting gets no second error.
+        let github_doors = crate::github_recovery::github_door_names(&config);
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
         // Declared sinks whose settings failed: doors naming them get no
@@ -193,10 +197,16 @@ impl Gateway {
             }
             doors.insert(kind, opened);
         }
+        let github_recovery = Recovery::open(
+            config.github_recovery,
+            github_doors.iter().map(String::as_str),
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
         Ok(Self {
+            github_recovery: Arc::new(github_recovery),
             registry,
             deliveries: config.deliveries,
             server: config.server,
@@ -228,6 +238,11 @@ impl Gateway {
     /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
     pub fn deliveries(&self) -> &DeliveriesConfig {
         &self.deliveries
+    }
+
+    /// `[github_recovery]`: the doors' hooks and the periodic mode.
+    pub fn github_recovery(&self) -> &Arc<Recovery> {
+        &self.github_recovery
     }
 
     pub fn registry(&self) -> &Registry {

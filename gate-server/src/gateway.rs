@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
 use crate::deliveries::DeliveriesConfig;
 use crate::github_recovery::Recovery;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
@@ -26,12 +27,27 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// A door and where its notifications go.
+/// A door and where its notifications go (`S`: the sinks as built, or
+/// only as validated by `config check`).
 #[derive(Debug)]
-pub struct DoorEntry {
+pub struct DoorEntry<S = BuiltSink> {
     pub door: OpenDoor,
-    pub sinks: Vec<BuiltSink>,
+    pub sinks: Vec<S>,
     pub rate_limit: Option<RateLimit>,
+}
+
+/// Everything a configuration describes, before it becomes a gateway.
+struct Assembled<S> {
+    doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+    sinks: BTreeMap<String, S>,
+    github_recovery: Recovery,
+}
+
+/// What `config check` found in a valid configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub doors: usize,
+    pub sinks: usize,
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -40,6 +56,13 @@ pub struct Gateway {
     server: ServerConfig,
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
+    /// `[spool]` and `[dedup]` as configured: read by the redelivery loop
+    /// and by a reload, which applies what can change live.
+    spool: SpoolConfig,
+    dedup: DedupConfig,
+    /// Held by each delivery running on this gateway's sinks (they outlive
+    /// their requests), so that a reload closes the sinks only after them.
+    delivery_leases: Arc<()>,
     state: Arc<GateState>,
     deliveries: DeliveriesConfig,
     github_recovery: Arc<Recovery>,
@@ -60,16 +83,82 @@ impl Gateway {
     ///
     /// The gateway has no spool (a sink failure is answered 503) until
     /// [`Gateway::with_state`] gives it one.
-    pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+    pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        let Assembled {
+            doors,
+            sinks,
+            github_recovery,
+        } = assemble(
+            &mut config,
+            &registry,
+            |registry, kind, name, table, location| {
+                registry.build_sink(kind, name, table, location)
+            },
+        )?;
+        Ok(Self {
+            registry,
+            deliveries: config.deliveries,
+            server: config.server,
+            doors,
+            sinks,
+            spool: config.spool,
+            dedup: config.dedup,
+            delivery_leases: Arc::new(()),
+            state,
+            github_recovery: Arc::new(github_recovery),
+        })
+    }
+
+    /// Everything [`Gateway::build`] checks, without building: no sink is
+    /// started (no connection, no file created), no spool opened. Also
+    /// checks that the spool file can be created or written. Every problem
+    /// is reported.
+    pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+        let assembled = assemble(
+            &mut config,
+            registry,
+            |registry, kind, name, table, location| {
+                registry
+                    .validate_sink(kind, name, table, location)
+                    .map(|()| name.to_owned())
+            },
+        );
+        let mut errors = match &assembled {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.clone(),
+        };
+        if config.spool.enabled {
+            if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
+                errors.push(ConfigError::new("spool.path", message));
+            }
+        }
+        match assembled {
+            Ok(assembled) if errors.is_empty() => Ok(Checked {
+                doors: assembled.doors.values().map(BTreeMap::len).sum(),
+                sinks: assembled.sinks.len(),
+            }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// Open every door and make every sink with `make_sink` (built or only
+/// validated), collecting every problem.
+fn assemble<S: Clone>(
+    config: &mut Config,
+    registry: &Registry,
+    mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
+) -> Result<Assembled<S>, ConfigErrors> {
+    {
         // Declared, not opened: a door with a bad setting gets no second error.
-        let github_doors = crate::github_recovery::github_door_names(&config);
+        let github_doors = crate::github_recovery::github_door_names(config);
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
         // Declared sinks whose settings failed: doors naming them get no
         // second, misleading "unknown sink" error.
         let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
-        for (name, mut table) in config.sinks {
+        for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
                 Some(toml::Value::String(kind)) => kind,
@@ -88,7 +177,7 @@ impl Gateway {
                     continue;
                 }
             };
-            match registry.build_sink(&kind, &name, table, &location) {
+            match make_sink(registry, &kind, &name, table, &location) {
                 Ok(sink) => {
                     sinks.insert(name, sink);
                 }
@@ -101,7 +190,7 @@ impl Gateway {
             .filter(|name| !sinks.contains_key(*name))
             .collect();
         let mut doors = BTreeMap::new();
-        for (written_kind, section) in config.sources {
+        for (written_kind, section) in std::mem::take(&mut config.sources) {
             // An environment override can only write a source it adds in
             // lower case (GATE__SOURCES__GITHUB__... makes `github`).
             let kind = registry
@@ -198,24 +287,22 @@ impl Gateway {
             doors.insert(kind, opened);
         }
         let github_recovery = Recovery::open(
-            config.github_recovery,
+            std::mem::take(&mut config.github_recovery),
             github_doors.iter().map(String::as_str),
             &mut errors,
         );
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Self {
-            github_recovery: Arc::new(github_recovery),
-            registry,
-            deliveries: config.deliveries,
-            server: config.server,
+        Ok(Assembled {
             doors,
             sinks,
-            state,
+            github_recovery,
         })
     }
+}
 
+impl Gateway {
     /// Use `state` (spool, delivery-id memory): the one opened at start,
     /// or the previous gateway's on a reload.
     pub fn with_state(mut self, state: Arc<GateState>) -> Self {
@@ -233,6 +320,43 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    pub fn spool_settings(&self) -> &SpoolConfig {
+        &self.spool
+    }
+
+    pub fn dedup_settings(&self) -> &DedupConfig {
+        &self.dedup
+    }
+
+    /// The first wait before retrying a failed sink, and the cap of its
+    /// doubling.
+    pub fn retry_timings(&self) -> (Duration, Duration) {
+        let initial = self.spool.retry_initial_ms.max(1);
+        let max = self.spool.retry_max_ms.max(initial);
+        (Duration::from_millis(initial), Duration::from_millis(max))
+    }
+
+    /// A token a delivery holds while it uses this gateway's sinks.
+    pub(crate) fn delivery_lease(&self) -> Arc<()> {
+        Arc::clone(&self.delivery_leases)
+    }
+
+    /// Whether a request or a delivery still uses this gateway.
+    pub(crate) fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1 || Arc::strong_count(&self.delivery_leases) > 1
+    }
+
+    /// A reload keeps the settings that only a restart can change, so that
+    /// what this gateway reports is what runs.
+    pub(crate) fn keep_running_settings(&mut self, running: &Gateway) {
+        self.server.listen = running.server.listen;
+        self.server.max_connections = running.server.max_connections;
+        self.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
+        self.spool.enabled = running.spool.enabled;
+        self.spool.path.clone_from(&running.spool.path);
+        self.spool.max_entries = running.spool.max_entries;
     }
 
     /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
@@ -325,11 +449,11 @@ impl Gateway {
     }
 }
 
-fn resolve_sinks(
+fn resolve_sinks<S: Clone>(
     names: &[String],
-    sinks: &BTreeMap<String, BuiltSink>,
+    sinks: &BTreeMap<String, S>,
     location: &str,
-) -> Result<Vec<BuiltSink>, ConfigError> {
+) -> Result<Vec<S>, ConfigError> {
     if names.is_empty() {
         return Err(ConfigError::new(
             location,

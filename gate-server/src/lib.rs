@@ -10,6 +10,7 @@ pub mod deliveries;
 mod gate;
 pub mod gateway;
 pub mod github_recovery;
+pub mod identity;
 pub mod launch;
 mod metrics;
 mod plugins;

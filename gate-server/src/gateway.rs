@@ -286,6 +286,9 @@ fn assemble<S: Clone>(
             }
             doors.insert(kind, opened);
         }
+        if let Err(message) = config.dedup.shared_store() {
+            errors.push(ConfigError::new("dedup", message));
+        }
         let github_recovery = Recovery::open(
             std::mem::take(&mut config.github_recovery),
             github_doors.iter().map(String::as_str),

@@ -54,6 +54,7 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     redelivered: Family<SinkLabels, Counter>,
     duplicates: Counter,
+    dedup_fail_open: Counter,
     spool_rejected: Counter,
     spool_depth: Gauge,
     sink_stats: Family<SinkStatLabels, Gauge>,
@@ -89,6 +90,12 @@ impl Default for Metrics {
             "Spooled events delivered after a failure",
             redelivered.clone(),
         );
+        let dedup_fail_open = Counter::default();
+        registry.register(
+            "dedup_fail_open",
+            "Deliveries that went on without shared deduplication (dedup store unreachable)",
+            dedup_fail_open.clone(),
+        );
         let duplicates = Counter::default();
         registry.register(
             "dedup_hits",
@@ -120,6 +127,7 @@ impl Default for Metrics {
             actions,
             redelivered,
             duplicates,
+            dedup_fail_open,
             spool_rejected,
             spool_depth,
             sink_stats,
@@ -159,6 +167,11 @@ impl Metrics {
                 reason,
             })
             .inc();
+    }
+
+    /// The counter the dedup store increments when it fails open.
+    pub fn dedup_fail_open(&self) -> Counter {
+        self.dedup_fail_open.clone()
     }
 
     pub fn duplicate(&self) {

@@ -107,12 +107,22 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         Some(spool) => on_spool(spool, |spool| spool.check_writable()).await.err(),
         None => None,
     };
+    // Failing open keeps accepting events: still ready, with the reason, so
+    // a shared Redis outage does not take every gateway out of service.
+    let dedup =
+        gateway.state().dedup.unavailable().map(|reason| {
+            format!("{reason}: delivering without shared deduplication (at least once)")
+        });
     if problems.is_empty() && spool.is_none() {
-        respond::json(StatusCode::OK, &json!({ "ready": true }))
+        let mut body = json!({ "ready": true });
+        if let Some(reason) = dedup {
+            body["dedup"] = json!(reason);
+        }
+        respond::json(StatusCode::OK, &body)
     } else {
         respond::json(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "ready": false, "sinks": problems, "spool": spool }),
+            &json!({ "ready": false, "sinks": problems, "spool": spool, "dedup": dedup }),
         )
     }
 }

@@ -163,6 +163,11 @@ impl Dedup {
         self
     }
 
+    /// The shared store, with `store = "redis"`.
+    pub fn shared_store(&self) -> Option<&Arc<SharedStore>> {
+        self.shared.as_ref()
+    }
+
     /// Why shared deduplication is off right now (the store is failing).
     pub fn unavailable(&self) -> Option<String> {
         self.shared.as_ref().and_then(|store| store.failing())

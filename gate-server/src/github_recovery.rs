@@ -161,6 +161,18 @@ pub async fn periodic(shared: SharedGateway) {
             continue;
         }
         last_pass = Some(Instant::now());
+        let gateway = shared.current();
+        if let Some(store) = gateway.state().dedup.shared_store() {
+            // Gateways sharing Redis take turns: one pass per interval in
+            // all. Redis unreachable: each does its own (more requests to
+            // GitHub, nothing missed).
+            let turn = interval.mul_f64(0.9).max(Duration::from_millis(500));
+            if let Ok(false) = store.lease("github-recovery", turn).await {
+                tracing::debug!("github recovery: another gateway has this turn");
+                continue;
+            }
+        }
+        drop(gateway);
         let lookback = Duration::from_secs(recovery.config.lookback_seconds);
         for door in recovery.hooks.keys() {
             match recovery.door_pass(door, lookback, false, None).await {

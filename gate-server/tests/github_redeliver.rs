@@ -346,3 +346,53 @@ async fn serve_periodically_recovers_what_was_missed_while_down() {
     drop(github_state);
     drop(gate);
 }
+
+/// Two gateways with the periodic mode on and a shared Redis take turns:
+/// one pass per interval in all, not one per gateway.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateways_sharing_redis_take_turns_at_the_periodic_pass() {
+    let state = Arc::new(Mutex::new(FakeGitHub {
+        // Never recorded as redelivered (gateway: None): each pass asks again.
+        deliveries: vec![item(50, "G-stuck", 60, 0)],
+        attempts: Vec::new(),
+        gateway: None,
+        body: Vec::new(),
+    }));
+    let github = fake_github(Arc::clone(&state)).await;
+    let prefix = format!(
+        "gate-test-turns:{}:{}:",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let extra = format!(
+        "interval_seconds = 4\nlookback_seconds = 3600\nmax_attempts = 100\n\
+         [dedup]\nstore = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\nkey_prefix = \"{prefix}\""
+    );
+    std::env::set_var("GATE_TEST_GITHUB_TOKEN", TOKEN);
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let mut gates = Vec::new();
+    for dir in [&dir_a, &dir_b] {
+        let config = config(dir, &github.url(), &extra);
+        let log = dir.path().join("gate.log");
+        gates.push(
+            tokio::task::spawn_blocking(move || GateProcess::start(&config, free_addr(), &log))
+                .await
+                .expect("start"),
+        );
+    }
+    // Both start within a fraction of the interval: their first passes
+    // share one turn, and so do their second ones (at about 4 s).
+    tokio::time::sleep(Duration::from_millis(6_000)).await;
+    let attempts = state.lock().expect("lock").attempts.clone();
+    drop(gates);
+    let logs: String = [&dir_a, &dir_b]
+        .iter()
+        .map(|d| std::fs::read_to_string(d.path().join("gate.log")).unwrap_or_default())
+        .collect();
+    assert_eq!(attempts, ["50", "50"], "{logs}");
+}

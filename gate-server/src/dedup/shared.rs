@@ -135,6 +135,23 @@ impl SharedStore {
             .map(drop)
     }
 
+    /// Take `name` for `ttl` unless another holder has it (SET NX PX): true
+    /// when taken. Gateways sharing the store use it to share a periodic job.
+    pub async fn lease(&self, name: &str, ttl: Duration) -> Result<bool, String> {
+        self.check_pause()?;
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut connection = self.manager.clone();
+        let command = redis::cmd("SET")
+            .arg(format!("{}{name}", self.prefix))
+            .arg(format!("{:016x}", self.salt))
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms)
+            .to_owned();
+        let set: Option<String> = self.run(command.query_async(&mut connection)).await?;
+        Ok(set.is_some())
+    }
+
     /// Why the store is failing, while it is.
     pub fn failing(&self) -> Option<String> {
         self.failing

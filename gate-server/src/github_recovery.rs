@@ -172,12 +172,23 @@ pub async fn periodic(shared: SharedGateway) {
                 continue;
             }
         }
-        drop(gateway);
         let lookback = Duration::from_secs(recovery.config.lookback_seconds);
+        // The state outlives reloads; the gateway is not kept for the pass.
+        let state = Arc::clone(gateway.state());
+        drop(gateway);
+        let metrics = &state.metrics;
         for door in recovery.hooks.keys() {
             match recovery.door_pass(door, lookback, false, None).await {
-                Ok(report) => log_report(door, &report),
-                Err(error) => tracing::warn!(door, %error, "github recovery pass failed"),
+                Ok(report) => {
+                    metrics.github_recovery(door, "redelivered", report.redelivered.len());
+                    metrics.github_recovery(door, "refused", report.refused.len());
+                    metrics.github_recovery(door, "given_up", report.given_up.len());
+                    log_report(door, &report);
+                }
+                Err(error) => {
+                    metrics.github_recovery(door, "pass_failed", 1);
+                    tracing::warn!(door, %error, "github recovery pass failed");
+                }
             }
         }
     }

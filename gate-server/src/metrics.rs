@@ -36,6 +36,13 @@ struct ActionLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RecoveryLabels {
+    door: String,
+    /// `redelivered`, `refused`, `given_up`, or `pass_failed`.
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SinkLabels {
     sink: String,
 }
@@ -55,6 +62,7 @@ pub struct Metrics {
     redelivered: Family<SinkLabels, Counter>,
     duplicates: Counter,
     dedup_fail_open: Counter,
+    github_recovery: Family<RecoveryLabels, Counter>,
     spool_rejected: Counter,
     spool_depth: Gauge,
     sink_stats: Family<SinkStatLabels, Gauge>,
@@ -89,6 +97,12 @@ impl Default for Metrics {
             "spool_redelivered",
             "Spooled events delivered after a failure",
             redelivered.clone(),
+        );
+        let github_recovery = Family::<RecoveryLabels, Counter>::default();
+        registry.register(
+            "github_recovery",
+            "Periodic GitHub recovery: deliveries redelivered, refused or given up, and failed passes, by door",
+            github_recovery.clone(),
         );
         let dedup_fail_open = Counter::default();
         registry.register(
@@ -128,6 +142,7 @@ impl Default for Metrics {
             redelivered,
             duplicates,
             dedup_fail_open,
+            github_recovery,
             spool_rejected,
             spool_depth,
             sink_stats,
@@ -180,6 +195,16 @@ impl Metrics {
 
     pub fn spool_rejected(&self) {
         self.spool_rejected.inc();
+    }
+
+    /// A periodic GitHub recovery outcome for `door`.
+    pub fn github_recovery(&self, door: &str, outcome: &str, count: usize) {
+        self.github_recovery
+            .get_or_create(&RecoveryLabels {
+                door: door.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(count as u64);
     }
 
     pub fn redelivered(&self, sink: &str, count: usize) {

@@ -344,7 +344,27 @@ async fn serve_periodically_recovers_what_was_missed_while_down() {
     assert_eq!(github_state.attempts, ["40"]);
     assert_eq!(github_state.deliveries[0]["status_code"], 200);
     drop(github_state);
+    let metrics = http_get(addr, "/metrics");
+    assert!(
+        metrics.contains("gate_github_recovery_total{door=\"acme\",outcome=\"redelivered\"} 1"),
+        "{metrics}"
+    );
     drop(gate);
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
 }
 
 /// Two gateways with the periodic mode on and a shared Redis take turns:

@@ -171,8 +171,9 @@ impl Default for DedupConfig {
 }
 
 impl DedupConfig {
-    /// The shared store `store = "redis"` asks for (connected lazily).
-    pub fn shared_store(&self) -> Result<Option<crate::dedup::SharedStore>, String> {
+    /// The Redis URL of `store = "redis"`, checked without connecting (and
+    /// without a runtime: `config check`); `None` for the memory store.
+    pub fn checked_redis_url(&self) -> Result<Option<&str>, String> {
         if self.store == DedupStore::Memory {
             return Ok(None);
         }
@@ -184,6 +185,16 @@ impl DedupConfig {
         if self.claim_ttl_ms == 0 || self.redis_timeout_ms == 0 {
             return Err("claim_ttl_ms and redis_timeout_ms must be above 0".into());
         }
+        crate::dedup::SharedStore::check_url(url)?;
+        Ok(Some(url))
+    }
+
+    /// The shared store `store = "redis"` asks for (connected lazily; must
+    /// run inside the Tokio runtime).
+    pub fn shared_store(&self) -> Result<Option<crate::dedup::SharedStore>, String> {
+        let Some(url) = self.checked_redis_url()? else {
+            return Ok(None);
+        };
         crate::dedup::SharedStore::new(
             url,
             &self.key_prefix,

@@ -286,8 +286,20 @@ fn assemble<S: Clone>(
             }
             doors.insert(kind, opened);
         }
-        if let Err(message) = config.dedup.shared_store() {
+        if let Err(message) = config.dedup.checked_redis_url() {
             errors.push(ConfigError::new("dedup", message));
+        }
+        if config.dedup.store == crate::config::DedupStore::Redis
+            && config.dedup.claim_ttl_ms <= config.server.delivery_deadline_ms
+        {
+            errors.push(ConfigError::new(
+                "dedup.claim_ttl_ms",
+                format!(
+                    "must be longer than server.delivery_deadline_ms ({} ms): a claim expiring \
+                     mid-delivery would let another gateway publish the event too",
+                    config.server.delivery_deadline_ms
+                ),
+            ));
         }
         let github_recovery = Recovery::open(
             std::mem::take(&mut config.github_recovery),

@@ -138,8 +138,8 @@ async fn the_claim_of_a_gateway_killed_mid_delivery_expires_on_its_own() {
     std::fs::write(
         &config_a,
         format!(
-            "[server]\ndelivery_deadline_ms = 30000\n[spool]\npath = {:?}\n\
-             [dedup]\nstore = \"redis\"\nredis_url = \"{SHARED_REDIS}\"\nkey_prefix = \"{prefix}\"\nclaim_ttl_ms = 2000\n\
+            "[server]\ndelivery_deadline_ms = 2000\n[spool]\npath = {:?}\n\
+             [dedup]\nstore = \"redis\"\nredis_url = \"{SHARED_REDIS}\"\nkey_prefix = \"{prefix}\"\nclaim_ttl_ms = 2500\n\
              [sinks.slow]\nkind = \"http\"\nurl = \"{}/hook\"\ntimeout_ms = 60000\n\
              [sources.GitHub]\nsinks = [\"slow\"]\n[sources.GitHub.doors.acme]\nsecrets = [\"s3cret\"]\n",
             dir.path().join("a.redb"),
@@ -176,17 +176,18 @@ async fn the_claim_of_a_gateway_killed_mid_delivery_expires_on_its_own() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let claimed_at = Instant::now();
+    // The sender gives up first (the delivery goes on detached), then A dies.
+    sent.abort();
     tokio::task::spawn_blocking(move || a.kill9())
         .await
         .expect("kill");
-    sent.abort();
 
     let out_b = dir.path().join("b.jsonl");
     let b = gateway(&config(
         &out_b,
         SHARED_REDIS,
         &prefix,
-        "claim_ttl_ms = 2000",
+        "claim_ttl_ms = 2500\n[server]\ndelivery_deadline_ms = 2000",
     ));
     let busy = push(&b, "guid-killed").await;
     assert_eq!(busy.status, 503, "{}", busy.text());
@@ -210,7 +211,7 @@ async fn the_claim_of_a_gateway_killed_mid_delivery_expires_on_its_own() {
             answer.text()
         );
     };
-    assert!(claimed_at.elapsed() >= Duration::from_millis(1_500));
+    assert!(claimed_at.elapsed() >= Duration::from_millis(2_000));
     assert_eq!(statuses(&delivered), ["delivered"]);
     assert_eq!(lines(&out_b), 1);
 }
@@ -359,5 +360,14 @@ fn bad_redis_settings_are_configuration_errors_that_hide_the_url() {
     let bad = check("[dedup]\nstore = \"redis\"\nredis_url = \"nonsense://user:hunter2@host\"");
     assert!(bad.contains("dedup: invalid redis URL"), "{bad}");
     assert!(!bad.contains("hunter2"), "{bad}");
+    let short = check(
+        "[dedup]\nstore = \"redis\"\nredis_url = \"redis://127.0.0.1:1\"\nclaim_ttl_ms = 5000",
+    );
+    assert!(
+        short.contains(
+            "dedup.claim_ttl_ms: must be longer than server.delivery_deadline_ms (8000 ms)"
+        ),
+        "{short}"
+    );
     assert_eq!(check("[dedup]\nstore = \"memory\""), "");
 }

@@ -85,6 +85,13 @@ impl SharedStore {
         })
     }
 
+    /// Whether `url` is a usable Redis URL (no connection made).
+    pub fn check_url(url: &str) -> Result<(), String> {
+        redis::Client::open(url)
+            .map(drop)
+            .map_err(|e| describe_url_error(&e))
+    }
+
     fn key(&self, id: &str) -> String {
         format!("{}{id}", self.prefix)
     }

@@ -25,6 +25,7 @@ pub fn effective(
         "dedup": config.dedup,
         "vault": config.vault,
         "github_recovery": config.github_recovery,
+        "deliveries": config.deliveries,
         "sinks": described["sinks"],
         "sources": described["sources"],
     });

@@ -371,3 +371,36 @@ fn bad_redis_settings_are_configuration_errors_that_hide_the_url() {
     );
     assert_eq!(check("[dedup]\nstore = \"memory\""), "");
 }
+
+/// The store is built once: a reload that changes it says it needs a
+/// restart, without showing the URL (it may hold a password).
+#[tokio::test]
+async fn a_reload_names_store_changes_as_needing_a_restart_without_the_url() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("out.jsonl");
+    let running = gateway(&config(&out, "redis://:pw-one@127.0.0.1:6379", "p:", ""));
+    let configured = gateway(&config(&out, "redis://:pw-two@127.0.0.1:6379", "q:", ""));
+    let changes = gate_server::reload::needs_restart(&running, &configured);
+    let shown: Vec<(String, String, String)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.setting.to_owned(),
+                c.running.clone(),
+                c.configured.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "dedup.redis_url".into(),
+                "set".into(),
+                "another value".into()
+            ),
+            ("dedup.key_prefix".into(), "p:".into(), "q:".into()),
+        ]
+    );
+    assert!(!format!("{changes:?}").contains("pw-"));
+}

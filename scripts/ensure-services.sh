@@ -46,3 +46,25 @@ if ! [ -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 [ -x /usr/bin/chromium ] || { echo "error: /usr/bin/chromium is missing; the page test cannot run" >&2; exit 1; }
+
+# openssl makes the GitHub App key of the `github redeliver` tests
+# (crates/gate-github-hooks); installed when missing.
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "openssl: installing Debian's openssl" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+
+# Redis on 127.0.0.1:6379 for the shared deduplication tests ([dedup] store
+# = "redis"); they also start private redis-server processes on their own
+# ports. Installed and started when missing, never skipped.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "Redis: installing Debian's redis-server" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if port_open 6379; then
+  echo "Redis: already listening on 127.0.0.1:6379"
+else
+  echo "Redis: starting (redis-server --daemonize yes)"
+  redis-server --port 6379 --bind 127.0.0.1 --daemonize yes --save "" --appendonly no >/dev/null
+  wait_for_port 6379 30 || { echo "error: Redis did not start on 127.0.0.1:6379" >&2; exit 1; }
+fi

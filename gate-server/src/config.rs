@@ -54,6 +54,10 @@ pub struct Config {
     /// Recent deliveries per door (`GET /deliveries`, the page, the CLI).
     #[serde(default)]
     pub deliveries: crate::deliveries::DeliveriesConfig,
+    /// Where each GitHub door's hook lives, to have GitHub redeliver what
+    /// failed (`gate-server github redeliver`, periodic mode).
+    #[serde(default)]
+    pub github_recovery: gate_github_hooks::RecoveryConfig,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.
@@ -107,8 +111,49 @@ pub struct DedupConfig {
     /// 0 disables deduplication.
     #[serde(default = "default_dedup_window_s")]
     pub window_seconds: u64,
+    /// The memory store's bound (the Redis store expires ids by TTL).
     #[serde(default = "default_dedup_max_entries")]
     pub max_entries: usize,
+    /// `memory` (this process) or `redis` (shared by several gateways).
+    #[serde(default)]
+    pub store: DedupStore,
+    /// `redis://[user:password@]host:port[/db]` or `rediss://` (TLS).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "gate_core::Secret::serialize_optional"
+    )]
+    pub redis_url: Option<gate_core::Secret>,
+    /// Prefix of every key, so gateways of different deployments can share
+    /// one Redis.
+    #[serde(default = "default_dedup_key_prefix")]
+    pub key_prefix: String,
+    /// A claim (delivery in progress) expires after this, freeing the id
+    /// if its gateway died mid-delivery.
+    #[serde(default = "default_dedup_claim_ttl_ms")]
+    pub claim_ttl_ms: u64,
+    /// Each Redis call must answer within this, else the delivery goes on
+    /// without deduplication.
+    #[serde(default = "default_dedup_redis_timeout_ms")]
+    pub redis_timeout_ms: u64,
+}
+
+/// `[dedup] store`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupStore {
+    #[default]
+    Memory,
+    Redis,
+}
+
+impl std::fmt::Display for DedupStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DedupStore::Memory => "memory",
+            DedupStore::Redis => "redis",
+        })
+    }
 }
 
 impl Default for DedupConfig {
@@ -116,8 +161,58 @@ impl Default for DedupConfig {
         Self {
             window_seconds: default_dedup_window_s(),
             max_entries: default_dedup_max_entries(),
+            store: DedupStore::Memory,
+            redis_url: None,
+            key_prefix: default_dedup_key_prefix(),
+            claim_ttl_ms: default_dedup_claim_ttl_ms(),
+            redis_timeout_ms: default_dedup_redis_timeout_ms(),
         }
     }
+}
+
+impl DedupConfig {
+    /// The Redis URL of `store = "redis"`, checked without connecting (and
+    /// without a runtime: `config check`); `None` for the memory store.
+    pub fn checked_redis_url(&self) -> Result<Option<&str>, String> {
+        if self.store == DedupStore::Memory {
+            return Ok(None);
+        }
+        let url = self
+            .redis_url
+            .as_ref()
+            .ok_or("store = \"redis\" needs redis_url")?;
+        let url = std::str::from_utf8(url.expose()).map_err(|_| "redis_url is not UTF-8")?;
+        if self.claim_ttl_ms == 0 || self.redis_timeout_ms == 0 {
+            return Err("claim_ttl_ms and redis_timeout_ms must be above 0".into());
+        }
+        crate::dedup::SharedStore::check_url(url)?;
+        Ok(Some(url))
+    }
+
+    /// The shared store `store = "redis"` asks for (connected lazily; must
+    /// run inside the Tokio runtime).
+    pub fn shared_store(&self) -> Result<Option<crate::dedup::SharedStore>, String> {
+        let Some(url) = self.checked_redis_url()? else {
+            return Ok(None);
+        };
+        crate::dedup::SharedStore::new(
+            url,
+            &self.key_prefix,
+            std::time::Duration::from_millis(self.claim_ttl_ms),
+            std::time::Duration::from_millis(self.redis_timeout_ms),
+        )
+        .map(Some)
+    }
+}
+
+fn default_dedup_key_prefix() -> String {
+    "gate:dedup:".into()
+}
+fn default_dedup_claim_ttl_ms() -> u64 {
+    30_000
+}
+fn default_dedup_redis_timeout_ms() -> u64 {
+    500
 }
 
 fn default_dedup_window_s() -> u64 {

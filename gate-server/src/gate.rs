@@ -232,7 +232,7 @@ where
         .collect();
     let state = gateway.state();
     let claim = if deduplicated {
-        match state.dedup.begin(&delivery) {
+        match state.dedup.begin(&delivery).await {
             Begin::Fresh(claim) => Some(claim),
             Begin::Seen => {
                 state.metrics.duplicate();
@@ -307,7 +307,7 @@ async fn deliver_detached(
     if envelopes.is_empty() {
         // Filtered out by the source: nothing to deliver, nothing to wait for.
         if let Some(claim) = claim {
-            claim.accept();
+            claim.accept().await;
         }
         return Vec::new();
     }
@@ -322,7 +322,7 @@ async fn deliver_detached(
             let actions = deliver(&state, deadline, &sinks, &envelopes).await;
             if !actions.iter().any(|a| a.status == ActionStatus::Failed) {
                 if let Some(claim) = claim {
-                    claim.accept();
+                    claim.accept().await;
                 }
             }
             drop(lease);

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
 use crate::deliveries::DeliveriesConfig;
+use crate::github_recovery::Recovery;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -39,6 +40,7 @@ pub struct DoorEntry<S = BuiltSink> {
 struct Assembled<S> {
     doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
     sinks: BTreeMap<String, S>,
+    github_recovery: Recovery,
 }
 
 /// What `config check` found in a valid configuration.
@@ -63,6 +65,7 @@ pub struct Gateway {
     delivery_leases: Arc<()>,
     state: Arc<GateState>,
     deliveries: DeliveriesConfig,
+    github_recovery: Arc<Recovery>,
 }
 
 impl fmt::Debug for Gateway {
@@ -82,7 +85,11 @@ impl Gateway {
     /// [`Gateway::with_state`] gives it one.
     pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
-        let Assembled { doors, sinks } = assemble(
+        let Assembled {
+            doors,
+            sinks,
+            github_recovery,
+        } = assemble(
             &mut config,
             &registry,
             |registry, kind, name, table, location| {
@@ -99,6 +106,7 @@ impl Gateway {
             dedup: config.dedup,
             delivery_leases: Arc::new(()),
             state,
+            github_recovery: Arc::new(github_recovery),
         })
     }
 
@@ -143,6 +151,8 @@ fn assemble<S: MadeSink>(
     mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
 ) -> Result<Assembled<S>, ConfigErrors> {
     {
+        // Declared, not opened: a door with a bad setting gets no second error.
+        let github_doors = crate::github_recovery::github_door_names(config);
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
         // Declared sinks whose settings failed: doors naming them get no
@@ -291,10 +301,34 @@ fn assemble<S: MadeSink>(
             }
             doors.insert(kind, opened);
         }
+        if let Err(message) = config.dedup.checked_redis_url() {
+            errors.push(ConfigError::new("dedup", message));
+        }
+        if config.dedup.store == crate::config::DedupStore::Redis
+            && config.dedup.claim_ttl_ms <= config.server.delivery_deadline_ms
+        {
+            errors.push(ConfigError::new(
+                "dedup.claim_ttl_ms",
+                format!(
+                    "must be longer than server.delivery_deadline_ms ({} ms): a claim expiring \
+                     mid-delivery would let another gateway publish the event too",
+                    config.server.delivery_deadline_ms
+                ),
+            ));
+        }
+        let github_recovery = Recovery::open(
+            std::mem::take(&mut config.github_recovery),
+            github_doors.iter().map(String::as_str),
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Assembled { doors, sinks })
+        Ok(Assembled {
+            doors,
+            sinks,
+            github_recovery,
+        })
     }
 }
 
@@ -358,6 +392,11 @@ impl Gateway {
     /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
     pub fn deliveries(&self) -> &DeliveriesConfig {
         &self.deliveries
+    }
+
+    /// `[github_recovery]`: the doors' hooks and the periodic mode.
+    pub fn github_recovery(&self) -> &Arc<Recovery> {
+        &self.github_recovery
     }
 
     pub fn registry(&self) -> &Registry {

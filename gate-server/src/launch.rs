@@ -98,6 +98,9 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
             build(config).map_err(|e| describe(&e))
         }
     }));
+    // Off unless [github_recovery] interval_seconds is set; a reload can
+    // turn it on or off.
+    tokio::spawn(crate::github_recovery::periodic(shared.clone()));
     server::serve(shared, listener, server::shutdown_signal()).await;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod dedup;
 pub mod deliveries;
 mod gate;
 pub mod gateway;
+pub mod github_recovery;
 pub mod identity;
 pub mod launch;
 mod metrics;

@@ -50,6 +50,9 @@ enum Command {
     /// The recent deliveries of a running gateway: list, show, replay
     /// (needs `[deliveries] admin_token`).
     Deliveries(gate_server::cli::deliveries::DeliveriesArgs),
+    /// GitHub's side of the deliveries: `github redeliver --door D --since
+    /// 6h [--dry-run]` asks GitHub to deliver again what failed.
+    Github(gate_server::cli::github::GithubArgs),
     /// Print a shell completion script (e.g. `gate-server completions bash >
     /// /etc/bash_completion.d/gate-server`).
     Completions {
@@ -92,7 +95,9 @@ fn main() -> ExitCode {
     // The operator tools print their own one-line errors; the AMQP client's
     // log of the same failure would only repeat it.
     let default_filter = match cli.command {
-        Command::Tail(_) | Command::Simulate(_) | Command::Deliveries(_) => "warn,lapin=off",
+        Command::Tail(_) | Command::Simulate(_) | Command::Deliveries(_) | Command::Github(_) => {
+            "warn,lapin=off"
+        }
         _ => "info",
     };
     launch::init_logs_as(default_filter, cli.log_format);
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         Command::Deliveries(args) => {
             return runtime.block_on(gate_server::cli::deliveries::run(args))
         }
+        Command::Github(args) => return runtime.block_on(gate_server::cli::github::run(args)),
         command => command,
     };
     match runtime.block_on(run(command)) {
@@ -129,6 +135,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         | Command::Tail(_)
         | Command::Spool(_)
         | Command::Deliveries(_)
+        | Command::Github(_)
         | Command::Completions { .. } => {
             anyhow::bail!("not handled here")
         }

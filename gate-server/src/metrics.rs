@@ -36,6 +36,13 @@ struct ActionLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RecoveryLabels {
+    door: String,
+    /// `redelivered`, `refused`, `given_up`, or `pass_failed`.
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SinkLabels {
     sink: String,
 }
@@ -54,6 +61,8 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     redelivered: Family<SinkLabels, Counter>,
     duplicates: Counter,
+    dedup_fail_open: Counter,
+    github_recovery: Family<RecoveryLabels, Counter>,
     spool_rejected: Counter,
     spool_depth: Gauge,
     spool_quarantined: Gauge,
@@ -90,6 +99,18 @@ impl Default for Metrics {
             "spool_redelivered",
             "Spooled events delivered after a failure",
             redelivered.clone(),
+        );
+        let github_recovery = Family::<RecoveryLabels, Counter>::default();
+        registry.register(
+            "github_recovery",
+            "Periodic GitHub recovery: deliveries redelivered, refused or given up, and failed passes, by door",
+            github_recovery.clone(),
+        );
+        let dedup_fail_open = Counter::default();
+        registry.register(
+            "dedup_fail_open",
+            "Deliveries that went on without shared deduplication (dedup store unreachable)",
+            dedup_fail_open.clone(),
         );
         let duplicates = Counter::default();
         registry.register(
@@ -134,6 +155,8 @@ impl Default for Metrics {
             actions,
             redelivered,
             duplicates,
+            dedup_fail_open,
+            github_recovery,
             spool_rejected,
             spool_depth,
             spool_quarantined,
@@ -174,12 +197,27 @@ impl Metrics {
             .inc();
     }
 
+    /// The counter the dedup store increments when it fails open.
+    pub fn dedup_fail_open(&self) -> Counter {
+        self.dedup_fail_open.clone()
+    }
+
     pub fn duplicate(&self) {
         self.duplicates.inc();
     }
 
     pub fn spool_rejected(&self) {
         self.spool_rejected.inc();
+    }
+
+    /// A periodic GitHub recovery outcome for `door`.
+    pub fn github_recovery(&self, door: &str, outcome: &str, count: usize) {
+        self.github_recovery
+            .get_or_create(&RecoveryLabels {
+                door: door.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(count as u64);
     }
 
     pub fn redelivered(&self, sink: &str, count: usize) {

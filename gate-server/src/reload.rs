@@ -89,6 +89,35 @@ pub fn needs_restart(running: &Gateway, configured: &Gateway) -> Vec<Change> {
         &old.header_read_timeout_ms,
         &new.header_read_timeout_ms,
     );
+    let (old_dedup, new_dedup) = (running.dedup_settings(), configured.dedup_settings());
+    compare("dedup.store", &old_dedup.store, &new_dedup.store);
+    // A URL may hold a password: only whether it changed is shown.
+    let url_state = |url: &Option<gate_core::Secret>| url.as_ref().map_or("unset", |_| "set");
+    let new_url = if old_dedup.redis_url == new_dedup.redis_url {
+        url_state(&new_dedup.redis_url)
+    } else {
+        "another value"
+    };
+    compare(
+        "dedup.redis_url",
+        &url_state(&old_dedup.redis_url),
+        &new_url,
+    );
+    compare(
+        "dedup.key_prefix",
+        &old_dedup.key_prefix,
+        &new_dedup.key_prefix,
+    );
+    compare(
+        "dedup.claim_ttl_ms",
+        &old_dedup.claim_ttl_ms,
+        &new_dedup.claim_ttl_ms,
+    );
+    compare(
+        "dedup.redis_timeout_ms",
+        &old_dedup.redis_timeout_ms,
+        &new_dedup.redis_timeout_ms,
+    );
     compare("spool.enabled", &old_spool.enabled, &new_spool.enabled);
     compare(
         "spool.path",

@@ -107,6 +107,12 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         Some(spool) => on_spool(spool, |spool| spool.check_writable()).await.err(),
         None => None,
     };
+    // Failing open keeps accepting events: still ready, with the reason, so
+    // a shared Redis outage does not take every gateway out of service.
+    let dedup =
+        gateway.state().dedup.unavailable().map(|reason| {
+            format!("{reason}: delivering without shared deduplication (at least once)")
+        });
     // Warnings (e.g. messages no queue wanted, kept aside) do not make the
     // gateway unready: it still delivers; they tell the operator to look.
     let warnings: serde_json::Map<String, serde_json::Value> = sinks
@@ -123,6 +129,9 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         if !warnings.is_empty() {
             body["warnings"] = json!(warnings);
         }
+        if let Some(reason) = dedup {
+            body["dedup"] = json!(reason);
+        }
         respond::json(StatusCode::OK, &body)
     } else {
         respond::json(
@@ -133,6 +142,7 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
                 "sinks": problems,
                 "spool": spool,
                 "warnings": warnings,
+                "dedup": dedup,
             }),
         )
     }

@@ -48,15 +48,25 @@ impl GateState {
     }
 
     fn with_spool(config: &Config, spool: Option<Arc<Spool>>) -> Self {
+        let metrics = Metrics::default();
+        let mut dedup = Dedup::new(
+            Duration::from_secs(config.dedup.window_seconds),
+            config.dedup.max_entries,
+        )
+        .with_fail_open_counter(metrics.dedup_fail_open());
+        // Checked with the configuration; should it still fail here, the
+        // gateway keeps ids in memory rather than not starting.
+        match config.dedup.shared_store() {
+            Ok(Some(store)) => dedup = dedup.with_shared_store(store),
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "dedup: keeping ids in memory"),
+        }
         Self {
             spool,
-            dedup: Arc::new(Dedup::new(
-                Duration::from_secs(config.dedup.window_seconds),
-                config.dedup.max_entries,
-            )),
+            dedup: Arc::new(dedup),
             running_deliveries: TaskTracker::new(),
             spooled: Notify::new(),
-            metrics: Metrics::default(),
+            metrics,
             deliveries: Deliveries::new(config.deliveries.per_door),
         }
     }

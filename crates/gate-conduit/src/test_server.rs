@@ -73,6 +73,16 @@ impl Reply {
         self
     }
 
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self

@@ -43,17 +43,6 @@ fn answer(request: &Recorded, ok: u16) -> Reply {
     }
 }
 
-trait WithStatus {
-    fn with_status(self, status: u16) -> Self;
-}
-
-impl WithStatus for Reply {
-    fn with_status(mut self, status: u16) -> Self {
-        self.status = status;
-        self
-    }
-}
-
 fn push_payload(repository: &str, reference: &str, deleted: bool) -> String {
     json!({
         "ref": reference,

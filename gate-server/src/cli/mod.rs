@@ -4,6 +4,7 @@
 
 mod credentials;
 pub mod deliveries;
+pub mod github;
 mod recent;
 pub mod show;
 pub mod simulate;

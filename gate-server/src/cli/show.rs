@@ -24,6 +24,7 @@ pub fn effective(
         "spool": config.spool,
         "dedup": config.dedup,
         "vault": config.vault,
+        "github_recovery": config.github_recovery,
         "deliveries": config.deliveries,
         "sinks": described["sinks"],
         "sources": described["sources"],

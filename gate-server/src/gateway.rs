@@ -131,6 +131,9 @@ impl Gateway {
         if config.spool.enabled {
             if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
                 errors.push(ConfigError::new("spool.path", message));
+            } else if let Err(refused) = gate_spool::check_path(&config.spool.path) {
+                // An empty or foreign file there would stop `serve`.
+                errors.push(ConfigError::new("spool.path", refused.to_string()));
             }
         }
         match assembled {

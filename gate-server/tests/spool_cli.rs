@@ -222,7 +222,7 @@ fn list_shows_damaged_and_quarantined_records_and_drop_removes_them() {
 }
 
 #[test]
-fn an_empty_or_foreign_spool_file_stops_serve_and_the_cli_with_the_reason() {
+fn an_empty_or_foreign_spool_file_stops_serve_check_and_the_cli_with_the_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spool_path = dir.path().join("spool.redb");
     let config = dir.path().join("gate.toml");
@@ -243,6 +243,16 @@ fn an_empty_or_foreign_spool_file_stops_serve_and_the_cli_with_the_reason() {
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains(reason), "{stderr}");
         assert!(!stderr.contains("stop it first"), "{stderr}");
+
+        let check = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+            .args(["config", "check", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run gate-server config check");
+        let stderr = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("spool.path"), "{stderr}");
+        assert!(stderr.contains(reason), "{stderr}");
 
         let (success, stderr) = serve_briefly(&config);
         assert!(!success, "serve started on a bad spool file");

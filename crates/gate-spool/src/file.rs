@@ -75,6 +75,24 @@ fn create(path: &Path) -> Result<Database, SpoolError> {
 /// Open a spool file that must already be there (also used to reopen it
 /// after an I/O error).
 pub(crate) fn open_existing(path: &Path) -> Result<Database, SpoolError> {
+    check_existing(path)?;
+    let db = builder().open(path).map_err(|e| open_error(path, e))?;
+    check_format(&db, path)?;
+    Ok(db)
+}
+
+/// Whether the spool at `path` could be opened, as far as can be told
+/// without opening it (which would lock the file): nothing there yet is
+/// fine (it will be created); an empty or foreign file is refused. For
+/// `config check`: reads the first bytes, writes nothing.
+pub fn check_path(path: &Path) -> Result<(), SpoolError> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        _ => check_existing(path),
+    }
+}
+
+fn check_existing(path: &Path) -> Result<(), SpoolError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if !meta.is_file() {
         return Err(refused(path, "it is not a regular file"));
@@ -94,9 +112,7 @@ pub(crate) fn open_existing(path: &Path) -> Result<Database, SpoolError> {
              it was left untouched: point [spool] path elsewhere or move the file away",
         ));
     }
-    let db = builder().open(path).map_err(|e| open_error(path, e))?;
-    check_format(&db, path)?;
-    Ok(db)
+    Ok(())
 }
 
 fn starts_with_redb_header(path: &Path) -> std::io::Result<bool> {

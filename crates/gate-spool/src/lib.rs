@@ -19,6 +19,7 @@ mod store;
 
 pub use entry::{QuarantinedEntry, SpoolEntry};
 pub use error::SpoolError;
+pub use file::check_path;
 pub use record::Unreadable;
 pub use store::{Scanned, Spool};
 

@@ -1,8 +1,13 @@
-//! Reading a request body within the configured limit.
+//! Reading a request body within the door's limit and the global budget of
+//! body bytes in flight.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderMap};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
+
+use crate::budget::{BodyBudget, Reservation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -12,33 +17,92 @@ pub enum BodyError {
     TooLarge { limit: u64 },
     #[error("invalid Content-Length header")]
     BadLength,
+    #[error("the gateway is holding as many request bodies as it may; retry shortly")]
+    OverBudget,
     #[error("cannot read the body: {0}")]
     Read(String),
 }
 
-/// Refuse on the declared length before reading anything, then read with a
-/// cap in case the length was absent (chunked) or wrong.
-pub async fn read_limited<B>(headers: &HeaderMap, body: B, limit: u64) -> Result<Bytes, BodyError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    if let Some(value) = headers.get(header::CONTENT_LENGTH) {
-        let declared: u64 = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or(BodyError::BadLength)?;
-        if declared > limit {
-            return Err(BodyError::DeclaredTooLarge { declared, limit });
-        }
+/// A body about to be read: its declared length checked against `limit`
+/// and its bytes reserved in the budget, both before reading anything.
+#[derive(Debug)]
+pub struct Admitted {
+    declared: Option<u64>,
+    limit: u64,
+    reservation: Reservation,
+}
+
+/// Refuse on the declared length, then reserve it in the budget (a body
+/// with no declared length reserves as it arrives).
+pub fn admit(
+    headers: &HeaderMap,
+    limit: u64,
+    budget: &Arc<BodyBudget>,
+    budget_limit: u64,
+) -> Result<Admitted, BodyError> {
+    let declared = match headers.get(header::CONTENT_LENGTH) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or(BodyError::BadLength)?,
+        ),
+        None => None,
+    };
+    if let Some(declared) = declared.filter(|declared| *declared > limit) {
+        return Err(BodyError::DeclaredTooLarge { declared, limit });
     }
-    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-    match Limited::new(body, cap).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(BodyError::TooLarge { limit })
+    let reservation = budget
+        .reserve(declared.unwrap_or(0), budget_limit)
+        .ok_or(BodyError::OverBudget)?;
+    Ok(Admitted {
+        declared,
+        limit,
+        reservation,
+    })
+}
+
+impl Admitted {
+    /// Read the body into one buffer: of its declared size, allocated once,
+    /// or grown (and reserved) as it arrives. The reservation comes back
+    /// with the bytes, to be held while they are in use.
+    pub async fn read<B>(self, body: B) -> Result<(Bytes, Reservation), BodyError>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Admitted {
+            declared,
+            limit,
+            mut reservation,
+        } = self;
+        let initial = declared.unwrap_or(0);
+        let mut buffer: Vec<u8> = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+        let mut body = std::pin::pin!(body);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyError::Read(e.into().to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let needed = (buffer.len() + data.len()) as u64;
+            if needed > limit {
+                return Err(BodyError::TooLarge { limit });
+            }
+            if needed > buffer.capacity() as u64 {
+                // Doubling as `Vec` would, but within the limit and with
+                // every byte of capacity reserved.
+                let capacity = needed.max((buffer.capacity() as u64 * 2).min(limit));
+                if capacity > reservation.bytes()
+                    && !reservation.grow(capacity - reservation.bytes())
+                {
+                    return Err(BodyError::OverBudget);
+                }
+                buffer
+                    .reserve_exact(usize::try_from(capacity).unwrap_or(usize::MAX) - buffer.len());
+            }
+            buffer.extend_from_slice(&data);
         }
-        Err(e) => Err(BodyError::Read(e.to_string())),
+        Ok((Bytes::from(buffer), reservation))
     }
 }

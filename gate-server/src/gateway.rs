@@ -30,6 +30,24 @@ pub struct DoorEntry {
     pub door: OpenDoor,
     pub sinks: Vec<BuiltSink>,
     pub rate_limit: Option<RateLimit>,
+    /// The largest body this door reads: its own `max_body_bytes`, else
+    /// the server's.
+    pub max_body_bytes: u64,
+    /// The door takes requests with no credential (an `insecure_*` switch).
+    pub anonymous: bool,
+    /// `insecure_allow_remote = true`: an anonymous door that also serves
+    /// peers other than loopback.
+    pub allow_remote: bool,
+}
+
+impl DoorEntry {
+    /// An anonymous door serves only loopback peers unless it says
+    /// otherwise; an unknown peer is not known to be loopback.
+    pub fn admits_peer(&self, peer: Option<std::net::IpAddr>) -> bool {
+        !self.anonymous
+            || self.allow_remote
+            || peer.is_some_and(|ip| ip.to_canonical().is_loopback())
+    }
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -133,6 +151,13 @@ impl Gateway {
                         continue;
                     }
                 };
+                let limits = match DoorLimits::take(&mut table, &config.server) {
+                    Ok(limits) => limits,
+                    Err(message) => {
+                        errors.push(ConfigError::new(&location, message));
+                        continue;
+                    }
+                };
                 let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
                     Ok(found) => found,
                     Err(e) => {
@@ -149,12 +174,16 @@ impl Gateway {
                             &mut errors,
                         ) => {}
                     Ok(door) => {
+                        let anonymous = source.accepts_anonymous(&door);
                         opened.insert(
                             door_name,
                             DoorEntry {
                                 door,
                                 sinks: door_sinks,
                                 rate_limit,
+                                max_body_bytes: limits.max_body_bytes,
+                                anonymous,
+                                allow_remote: limits.allow_remote,
                             },
                         );
                     }
@@ -163,6 +192,7 @@ impl Gateway {
             }
             doors.insert(kind, opened);
         }
+        errors.extend(check_server(&config.server, &doors));
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -266,6 +296,33 @@ impl Gateway {
         })
     }
 
+    /// Doors that take requests with no credential while the server listens
+    /// beyond loopback, one line each: `config check` prints them and
+    /// `serve` logs them at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let listen = self.server.listen.ip();
+        if listen.to_canonical().is_loopback() {
+            return Vec::new();
+        }
+        self.doors
+            .iter()
+            .flat_map(|(kind, doors)| doors.iter().map(move |(name, entry)| (kind, name, entry)))
+            .filter(|(_, _, entry)| entry.anonymous)
+            .map(|(kind, name, entry)| {
+                let location = format!("sources.{kind}.doors.{name}");
+                if entry.allow_remote {
+                    format!(
+                        "{location}: accepts requests with no credential from ANY address                          (insecure_allow_remote = true) while listening on {listen}"
+                    )
+                } else {
+                    format!(
+                        "{location}: accepts requests with no credential; listening on {listen},                          it answers 403 to every peer but loopback"
+                    )
+                }
+            })
+            .collect()
+    }
+
     /// Flush and close every sink (end of a graceful shutdown).
     pub async fn close(&self) {
         for sink in self.sinks.values() {
@@ -339,4 +396,75 @@ fn check_door_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The door keys the gateway reads itself, beside the source's own.
+struct DoorLimits {
+    max_body_bytes: u64,
+    allow_remote: bool,
+}
+
+impl DoorLimits {
+    fn take(table: &mut toml::Table, server: &ServerConfig) -> Result<Self, String> {
+        let max_body_bytes = match table.remove("max_body_bytes") {
+            None => server.max_body_bytes,
+            Some(toml::Value::Integer(bytes)) if bytes > 0 => bytes.unsigned_abs(),
+            Some(_) => return Err("max_body_bytes must be a positive number of bytes".into()),
+        };
+        let allow_remote = match table.remove("insecure_allow_remote") {
+            None => false,
+            Some(toml::Value::Boolean(allow)) => allow,
+            Some(_) => return Err("insecure_allow_remote must be true or false".into()),
+        };
+        Ok(Self {
+            max_body_bytes,
+            allow_remote,
+        })
+    }
+}
+
+/// Limits that must agree with each other: a door whose largest body does
+/// not fit in the budget could never be served.
+fn check_server(
+    server: &ServerConfig,
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry>>,
+) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let budget = server.max_body_bytes_in_flight;
+    if server.max_body_bytes > budget {
+        errors.push(ConfigError::new(
+            "server.max_body_bytes_in_flight",
+            format!(
+                "{budget} is below server.max_body_bytes ({})",
+                server.max_body_bytes
+            ),
+        ));
+    }
+    for (kind, doors) in doors {
+        for (name, entry) in doors {
+            if entry.max_body_bytes > budget {
+                errors.push(ConfigError::new(
+                    &format!("sources.{kind}.doors.{name}"),
+                    format!(
+                        "max_body_bytes ({}) is above server.max_body_bytes_in_flight ({budget})",
+                        entry.max_body_bytes
+                    ),
+                ));
+            }
+        }
+    }
+    for (key, value) in [
+        ("first_byte_timeout_ms", server.first_byte_timeout_ms),
+        ("header_read_timeout_ms", server.header_read_timeout_ms),
+        ("idle_timeout_ms", server.idle_timeout_ms),
+        ("body_read_timeout_ms", server.body_read_timeout_ms),
+    ] {
+        if value == 0 {
+            errors.push(ConfigError::new(
+                &format!("server.{key}"),
+                "must be greater than 0",
+            ));
+        }
+    }
+    errors
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use gate_spool::{Spool, SpoolError};
 use tokio::sync::Notify;
 
+use crate::budget::BodyBudget;
 use crate::config::{Config, SpoolConfig};
 use crate::dedup::Dedup;
 use crate::metrics::Metrics;
@@ -20,6 +21,8 @@ pub struct GateState {
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
     pub metrics: Metrics,
+    /// Request body bytes in memory now, against `max_body_bytes_in_flight`.
+    pub body_budget: Arc<BodyBudget>,
 }
 
 impl GateState {
@@ -57,6 +60,7 @@ impl GateState {
             retry_max: Duration::from_millis(retry_max_ms.max(retry_initial_ms).max(1)),
             spooled: Notify::new(),
             metrics: Metrics::default(),
+            body_budget: Arc::default(),
         }
     }
 }

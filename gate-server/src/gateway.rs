@@ -312,11 +312,11 @@ impl Gateway {
                 let location = format!("sources.{kind}.doors.{name}");
                 if entry.allow_remote {
                     format!(
-                        "{location}: accepts requests with no credential from ANY address                          (insecure_allow_remote = true) while listening on {listen}"
+                        "{location}: accepts requests with no credential from ANY address (insecure_allow_remote = true) while listening on {listen}"
                     )
                 } else {
                     format!(
-                        "{location}: accepts requests with no credential; listening on {listen},                          it answers 403 to every peer but loopback"
+                        "{location}: accepts requests with no credential; listening on {listen}, it answers 403 to every peer but loopback"
                     )
                 }
             })

@@ -103,6 +103,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             action: ConfigAction::Check { config },
         } => {
             let gateway = build(&config).await?;
+            for warning in gateway.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
                 gateway.door_count(),

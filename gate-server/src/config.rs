@@ -322,13 +322,10 @@ impl Config {
     }
 }
 
+/// The first line, without the value it complains about (a secret may be
+/// written in the wrong place; see `gate_core::without_values`).
 fn one_line(error: &toml::de::Error) -> String {
-    let message = error
-        .message()
-        .lines()
-        .next()
-        .unwrap_or("invalid")
-        .to_owned();
+    let message = gate_core::without_values(error.message().lines().next().unwrap_or("invalid"));
     match error.span() {
         Some(span) => format!("{message} (at byte {})", span.start),
         None => message,

@@ -141,7 +141,9 @@ impl Gateway {
                 };
                 let rate_limit = match table.remove("rate_limit").map(|v| {
                     v.try_into::<RateLimitConfig>()
-                        .map_err(|e| format!("rate_limit: {}", e.message()))
+                        .map_err(|e| {
+                            format!("rate_limit: {}", gate_core::without_values(e.message()))
+                        })
                         .and_then(RateLimit::new)
                 }) {
                     None => None,

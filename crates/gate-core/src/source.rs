@@ -225,11 +225,7 @@ fn settings_of<S: Source>(door: &OpenDoor) -> Result<&S::Door, Rejection> {
 
 /// toml's messages are multi-line with a source excerpt; keep the first line
 /// so that errors stay one line in logs and in `config check`.
+/// Values are dropped from the message: they may be secrets.
 pub(crate) fn clean_toml_error(error: &toml::de::Error) -> String {
-    error
-        .message()
-        .lines()
-        .next()
-        .unwrap_or("invalid value")
-        .to_owned()
+    crate::without_values(error.message().lines().next().unwrap_or("invalid value"))
 }

@@ -37,12 +37,16 @@ fn main() {
 }
 
 fn number(text: &str) -> usize {
-    text.parse().unwrap_or_else(|_| panic!("not a number: {text}"))
+    text.parse()
+        .unwrap_or_else(|_| panic!("not a number: {text}"))
 }
 
 fn signature(secret: &str, body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-    format!("sha256={}", hex::encode(ring::hmac::sign(&key, body).as_ref()))
+    format!(
+        "sha256={}",
+        hex::encode(ring::hmac::sign(&key, body).as_ref())
+    )
 }
 
 async fn connect_from(from: IpAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
@@ -74,7 +78,13 @@ enum Attack {
     Preface,
 }
 
-async fn attack(kind: Attack, server: SocketAddr, stop: Arc<AtomicBool>, held: Arc<AtomicUsize>, opened: Arc<AtomicUsize>) {
+async fn attack(
+    kind: Attack,
+    server: SocketAddr,
+    stop: Arc<AtomicBool>,
+    held: Arc<AtomicUsize>,
+    opened: Arc<AtomicUsize>,
+) {
     let headers = b"POST /gate/GitHub/bench HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
     while !stop.load(Ordering::Relaxed) {
         let Ok(mut stream) = connect_from(ATTACKER, server).await else {
@@ -127,23 +137,43 @@ async fn connections(args: &[String]) {
     let server: SocketAddr = args[0].parse().expect("address");
     let secret = args[1].clone();
     let body = std::fs::read(&args[2]).expect("body file");
-    let (silent, slowloris, preface, requests) = (number(&args[3]), number(&args[4]), number(&args[5]), number(&args[6]));
+    let (silent, slowloris, preface, requests) = (
+        number(&args[3]),
+        number(&args[4]),
+        number(&args[5]),
+        number(&args[6]),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let held = Arc::new(AtomicUsize::new(0));
     let opened = Arc::new(AtomicUsize::new(0));
-    for (kind, count) in [(Attack::Silent, silent), (Attack::Slowloris, slowloris), (Attack::Preface, preface)] {
+    for (kind, count) in [
+        (Attack::Silent, silent),
+        (Attack::Slowloris, slowloris),
+        (Attack::Preface, preface),
+    ] {
         for _ in 0..count {
-            tokio::spawn(attack(kind, server, Arc::clone(&stop), Arc::clone(&held), Arc::clone(&opened)));
+            tokio::spawn(attack(
+                kind,
+                server,
+                Arc::clone(&stop),
+                Arc::clone(&held),
+                Arc::clone(&opened),
+            ));
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    println!("attack: {} sockets open after 5 s ({} connects so far)", held.load(Ordering::Relaxed), opened.load(Ordering::Relaxed));
+    println!(
+        "attack: {} sockets open after 5 s ({} connects so far)",
+        held.load(Ordering::Relaxed),
+        opened.load(Ordering::Relaxed)
+    );
     let started = Instant::now();
     let mut latencies = Vec::new();
     let mut within = 0;
     for n in 0..requests {
         let sent = Instant::now();
-        let status = tokio::time::timeout(Duration::from_secs(2), push(server, &secret, &body, n)).await;
+        let status =
+            tokio::time::timeout(Duration::from_secs(2), push(server, &secret, &body, n)).await;
         let took = sent.elapsed();
         if let Ok(Some(200)) = status {
             within += 1;
@@ -158,7 +188,12 @@ async fn connections(args: &[String]) {
     );
     stop.store(true, Ordering::Relaxed);
     latencies.sort();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "sender: {within}/{requests} answered 200 within 2 s ({:.1}%) in {:.1} s; p50 {:?}, p99 {:?}, max {:?}",
         within as f64 * 100.0 / requests as f64,
@@ -241,7 +276,11 @@ async fn bodies(args: &[String]) {
         .collect();
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     for task in tasks {
-        let status = task.await.ok().flatten().map_or("no answer".to_owned(), |s| s.to_string());
+        let status = task
+            .await
+            .ok()
+            .flatten()
+            .map_or("no answer".to_owned(), |s| s.to_string());
         *statuses.entry(status).or_default() += 1;
     }
     let took = started.elapsed();
@@ -251,7 +290,11 @@ async fn bodies(args: &[String]) {
     println!(
         "{count} x {} MiB {} in {:.1} s: statuses {statuses:?}",
         size / (1024 * 1024),
-        if signed { "signed pushes" } else { "bodies with a bad signature" },
+        if signed {
+            "signed pushes"
+        } else {
+            "bodies with a bad signature"
+        },
         took.as_secs_f64()
     );
     println!(
@@ -262,9 +305,15 @@ async fn bodies(args: &[String]) {
     );
     let mut after = Vec::new();
     for wait in [0u64, 1, 5, 15] {
-        tokio::time::sleep(Duration::from_secs(wait.saturating_sub(after.last().map_or(0, |(w, _)| *w)))).await;
+        tokio::time::sleep(Duration::from_secs(
+            wait.saturating_sub(after.last().map_or(0, |(w, _)| *w)),
+        ))
+        .await;
         after.push((wait, rss_kib(pid, "VmRSS:")));
     }
-    let shown: Vec<String> = after.iter().map(|(w, kib)| format!("{:.0} MiB after {w} s", mib(*kib))).collect();
+    let shown: Vec<String> = after
+        .iter()
+        .map(|(w, kib)| format!("{:.0} MiB after {w} s", mib(*kib)))
+        .collect();
     println!("server RSS afterwards: {}", shown.join(", "));
 }

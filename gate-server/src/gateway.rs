@@ -446,7 +446,7 @@ fn check_server(
         for (name, entry) in doors {
             if entry.max_body_bytes > budget {
                 errors.push(ConfigError::new(
-                    &format!("sources.{kind}.doors.{name}"),
+                    format!("sources.{kind}.doors.{name}"),
                     format!(
                         "max_body_bytes ({}) is above server.max_body_bytes_in_flight ({budget})",
                         entry.max_body_bytes
@@ -463,7 +463,7 @@ fn check_server(
     ] {
         if value == 0 {
             errors.push(ConfigError::new(
-                &format!("server.{key}"),
+                format!("server.{key}"),
                 "must be greater than 0",
             ));
         }

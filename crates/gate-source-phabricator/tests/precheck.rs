@@ -18,6 +18,14 @@ fn open(source: &dyn DynSource, toml_text: &str) -> OpenDoor {
         .expect("door opens")
 }
 
+/// Headers, query, body, and the refusal expected of both checks.
+type Case<'a> = (
+    Vec<(&'a str, &'a str)>,
+    Option<&'a str>,
+    &'a str,
+    Option<Rejection>,
+);
+
 /// (precheck, receive) for one request.
 async fn both(
     source: &dyn DynSource,
@@ -57,7 +65,7 @@ async fn the_head_refuses_what_the_body_could_not_redeem() {
     let good = sign_hmac_hex(HmacAlgorithm::Sha256, KEY.as_bytes(), HERALD.as_bytes());
     let json = ("content-type", "application/json");
     let form = ("content-type", "application/x-www-form-urlencoded");
-    let cases: Vec<(Vec<(&str, &str)>, Option<&str>, &str, Option<Rejection>)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![json, (SIG, &good)], None, HERALD, None),
         (
             vec![json],

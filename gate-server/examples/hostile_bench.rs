@@ -259,7 +259,10 @@ async fn bodies(args: &[String]) {
             let body = Arc::clone(&body);
             let signature = if signed { good_signature.clone() } else { format!("sha256={}", "0".repeat(64)) };
             tokio::spawn(async move {
-                let mut stream = TcpStream::connect(server).await.ok()?;
+                // Senders spread over 127.1.0.0/16: the per-address cap is
+                // not what this measures.
+                let from = IpAddr::V4(Ipv4Addr::new(127, 1, (n / 200) as u8, (n % 200 + 1) as u8));
+                let mut stream = connect_from(from, server).await.ok()?;
                 let head = format!(
                     "POST /gate/GitHub/bench HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
                      X-GitHub-Event: push\r\nX-GitHub-Delivery: body-{}-{n}\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\n\r\n",

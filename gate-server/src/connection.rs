@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::io::AsyncRead as _;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -269,5 +270,111 @@ mod tests {
             waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
             "{waited:?}"
         );
+    }
+}
+
+/// How long, and how many bytes, a closing connection keeps reading what
+/// the client still sends.
+const LINGER: Duration = Duration::from_secs(10);
+const LINGER_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A client's stream with a lingering close. A request refused before its
+/// body is read is answered at once, then the connection closes with the
+/// body's bytes still arriving; closing a socket with unread data makes the
+/// kernel send a reset, which can destroy the answer before the client
+/// reads it. So on shutdown the write side is closed first (the client sees
+/// the whole answer, then end of stream) and what the client still sends is
+/// read and discarded, a buffer at a time, until it closes too, for at most
+/// [`LINGER`] and [`LINGER_BYTES`].
+#[derive(Debug)]
+pub(crate) struct Lingering {
+    stream: tokio::net::TcpStream,
+    linger: Option<Linger>,
+}
+
+#[derive(Debug)]
+struct Linger {
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    left: u64,
+}
+
+impl Lingering {
+    pub fn new(stream: tokio::net::TcpStream) -> Self {
+        Self {
+            stream,
+            linger: None,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.linger.is_none() {
+            std::task::ready!(Pin::new(&mut this.stream).poll_shutdown(cx))?;
+            this.linger = Some(Linger {
+                deadline: Box::pin(tokio::time::sleep(LINGER)),
+                left: LINGER_BYTES,
+            });
+        }
+        let Some(linger) = this.linger.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let mut discard = [0u8; 8192];
+        loop {
+            if linger.left == 0 || linger.deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = tokio::io::ReadBuf::new(&mut discard);
+            match Pin::new(&mut this.stream).poll_read(cx, &mut buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                    linger.left = linger.left.saturating_sub(buf.filled().len() as u64);
+                }
+                // End of stream or an error: the client is gone.
+                Poll::Ready(_) => return Poll::Ready(Ok(())),
+            }
+        }
     }
 }

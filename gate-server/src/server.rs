@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::connection::{Activity, AddressSlots, Deadlines, Tracked};
+use crate::connection::{Activity, AddressSlots, Deadlines, Lingering, Tracked};
 use crate::redeliver;
 use crate::service::GatewayService;
 use crate::shared::SharedGateway;
@@ -138,7 +138,7 @@ async fn serve_connection(
     let activity = Activity::new(Instant::now() + deadlines.headers, deadlines.idle);
     let service = Tracked::new(service, Arc::clone(&activity));
     let connection = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .serve_connection_with_upgrades(TokioIo::new(Lingering::new(stream)), service)
         .into_owned();
     tokio::select! {
         ended = watcher.watch(connection) => {

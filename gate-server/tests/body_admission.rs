@@ -264,3 +264,25 @@ fn a_door_limit_above_the_budget_is_a_configuration_error() {
         "{errors}"
     );
 }
+
+/// A sender that writes its whole body before reading (most HTTP clients
+/// without `Expect: 100-continue`) still reads the refusal: the server
+/// closes its side first and drains what is still coming, rather than
+/// resetting the connection under the answer.
+#[tokio::test]
+async fn a_refusal_before_the_body_reaches_a_client_that_sends_it_anyway() {
+    let server = common::Running::start(common::gateway(&config(""))).await;
+    let body = vec![b'x'; 8 * 1024 * 1024];
+    for _ in 0..5 {
+        let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+        let head = format!(
+            "POST /gate/GitHub/acme HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n{}\r\n",
+            body.len(),
+            github(None)
+        );
+        stream.write_all(head.as_bytes()).await.expect("head");
+        stream.write_all(&body).await.expect("the body is taken in");
+        let answer = read_answer(&mut stream).await.expect("answered");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
+    }
+}

@@ -51,6 +51,9 @@ pub struct Config {
     pub spool: SpoolConfig,
     #[serde(default)]
     pub dedup: DedupConfig,
+    /// Recent deliveries per door (`GET /deliveries`, the page, the CLI).
+    #[serde(default)]
+    pub deliveries: crate::deliveries::DeliveriesConfig,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.

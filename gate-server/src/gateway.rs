@@ -1,14 +1,16 @@
 //! The gateway built from a configuration: doors opened by their sources,
 //! sinks built by their plugins, all validated before the first request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use serde_json::json;
 
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
+use crate::deliveries::DeliveriesConfig;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -24,11 +26,12 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// A door and where its notifications go.
+/// A door and where its notifications go (`S`: the sinks as built, or
+/// only as validated by `config check`).
 #[derive(Debug)]
-pub struct DoorEntry {
+pub struct DoorEntry<S = BuiltSink> {
     pub door: OpenDoor,
-    pub sinks: Vec<BuiltSink>,
+    pub sinks: Vec<S>,
     pub rate_limit: Option<RateLimit>,
     /// The largest body this door reads: its own `max_body_bytes`, else
     /// the server's.
@@ -50,13 +53,37 @@ impl DoorEntry {
     }
 }
 
+/// Everything a configuration describes, before it becomes a gateway.
+struct Assembled<S> {
+    doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+    sinks: BTreeMap<String, S>,
+}
+
+/// What `config check` found in a valid configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub doors: usize,
+    pub sinks: usize,
+    /// Doors needing no credential on a non-loopback listen address
+    /// ([`Gateway::warnings`]).
+    pub warnings: Vec<String>,
+}
+
 /// The configured gateway: what the HTTP service and the CLI work on.
 pub struct Gateway {
     registry: Arc<Registry>,
     server: ServerConfig,
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
+    /// `[spool]` and `[dedup]` as configured: read by the redelivery loop
+    /// and by a reload, which applies what can change live.
+    spool: SpoolConfig,
+    dedup: DedupConfig,
+    /// Held by each delivery running on this gateway's sinks (they outlive
+    /// their requests), so that a reload closes the sinks only after them.
+    delivery_leases: Arc<()>,
     state: Arc<GateState>,
+    deliveries: DeliveriesConfig,
 }
 
 impl fmt::Debug for Gateway {
@@ -74,11 +101,76 @@ impl Gateway {
     ///
     /// The gateway has no spool (a sink failure is answered 503) until
     /// [`Gateway::with_state`] gives it one.
-    pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+    pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        let Assembled { doors, sinks } = assemble(
+            &mut config,
+            &registry,
+            |registry, kind, name, table, location| {
+                registry.build_sink(kind, name, table, location)
+            },
+        )?;
+        Ok(Self {
+            registry,
+            deliveries: config.deliveries,
+            server: config.server,
+            doors,
+            sinks,
+            spool: config.spool,
+            dedup: config.dedup,
+            delivery_leases: Arc::new(()),
+            state,
+        })
+    }
+
+    /// Everything [`Gateway::build`] checks, without building: no sink is
+    /// started (no connection, no file created), no spool opened. Also
+    /// checks that the spool file can be created or written. Every problem
+    /// is reported.
+    pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+        let assembled = assemble(
+            &mut config,
+            registry,
+            |registry, kind, name, table, location| {
+                registry
+                    .validate_sink(kind, name, table, location)
+                    .map(|()| name.to_owned())
+            },
+        );
+        let mut errors = match &assembled {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.clone(),
+        };
+        if config.spool.enabled {
+            if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
+                errors.push(ConfigError::new("spool.path", message));
+            }
+        }
+        match assembled {
+            Ok(assembled) if errors.is_empty() => Ok(Checked {
+                doors: assembled.doors.values().map(BTreeMap::len).sum(),
+                sinks: assembled.sinks.len(),
+                warnings: insecure_doors(config.server.listen, &assembled.doors),
+            }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// Open every door and make every sink with `make_sink` (built or only
+/// validated), collecting every problem.
+fn assemble<S: Clone>(
+    config: &mut Config,
+    registry: &Registry,
+    mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
+) -> Result<Assembled<S>, ConfigErrors> {
+    {
         let mut errors = Vec::new();
         let mut sinks = BTreeMap::new();
-        for (name, mut table) in config.sinks {
+        // Declared sinks whose settings failed: doors naming them get no
+        // second, misleading "unknown sink" error.
+        let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
+        for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
                 Some(toml::Value::String(kind)) => kind,
@@ -97,7 +189,7 @@ impl Gateway {
                     continue;
                 }
             };
-            match registry.build_sink(&kind, &name, table, &location) {
+            match make_sink(registry, &kind, &name, table, &location) {
                 Ok(sink) => {
                     sinks.insert(name, sink);
                 }
@@ -105,14 +197,32 @@ impl Gateway {
             }
         }
 
+        let broken_sinks: BTreeSet<&String> = broken_sinks
+            .iter()
+            .filter(|name| !sinks.contains_key(*name))
+            .collect();
         let mut doors = BTreeMap::new();
-        for (kind, section) in config.sources {
+        for (written_kind, section) in std::mem::take(&mut config.sources) {
+            // An environment override can only write a source it adds in
+            // lower case (GATE__SOURCES__GITHUB__... makes `github`).
+            let kind = registry
+                .source_kinds()
+                .into_iter()
+                .find(|known| known.eq_ignore_ascii_case(&written_kind))
+                .map_or(written_kind, str::to_owned);
             let location = format!("sources.{kind}");
+            if doors.contains_key(&kind) {
+                errors.push(ConfigError::new(
+                    &location,
+                    "declared twice (the names differ only in case)",
+                ));
+                continue;
+            }
             let Some(source) = registry.source(&kind) else {
                 errors.push(ConfigError::new(
                     &location,
                     format!(
-                        "unknown source (registered: {}; names are case-sensitive)",
+                        "unknown source (registered: {})",
                         registry.source_kinds().join(", ")
                     ),
                 ));
@@ -160,8 +270,15 @@ impl Gateway {
                         continue;
                     }
                 };
-                let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
+                // The door's own settings are still checked below.
+                let wanted: Vec<String> = sink_names
+                    .iter()
+                    .filter(|name| !broken_sinks.contains(name))
+                    .cloned()
+                    .collect();
+                let door_sinks = match resolve_sinks(&wanted, &sinks, &location) {
                     Ok(found) => found,
+                    Err(_) if wanted.is_empty() && !sink_names.is_empty() => Vec::new(),
                     Err(e) => {
                         errors.push(e);
                         continue;
@@ -198,15 +315,11 @@ impl Gateway {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Self {
-            registry,
-            server: config.server,
-            doors,
-            sinks,
-            state,
-        })
+        Ok(Assembled { doors, sinks })
     }
+}
 
+impl Gateway {
     /// Use `state` (spool, delivery-id memory): the one opened at start,
     /// or the previous gateway's on a reload.
     pub fn with_state(mut self, state: Arc<GateState>) -> Self {
@@ -224,6 +337,48 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    pub fn spool_settings(&self) -> &SpoolConfig {
+        &self.spool
+    }
+
+    pub fn dedup_settings(&self) -> &DedupConfig {
+        &self.dedup
+    }
+
+    /// The first wait before retrying a failed sink, and the cap of its
+    /// doubling.
+    pub fn retry_timings(&self) -> (Duration, Duration) {
+        let initial = self.spool.retry_initial_ms.max(1);
+        let max = self.spool.retry_max_ms.max(initial);
+        (Duration::from_millis(initial), Duration::from_millis(max))
+    }
+
+    /// A token a delivery holds while it uses this gateway's sinks.
+    pub(crate) fn delivery_lease(&self) -> Arc<()> {
+        Arc::clone(&self.delivery_leases)
+    }
+
+    /// Whether a request or a delivery still uses this gateway.
+    pub(crate) fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1 || Arc::strong_count(&self.delivery_leases) > 1
+    }
+
+    /// A reload keeps the settings that only a restart can change, so that
+    /// what this gateway reports is what runs.
+    pub(crate) fn keep_running_settings(&mut self, running: &Gateway) {
+        self.server.listen = running.server.listen;
+        self.server.max_connections = running.server.max_connections;
+        self.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
+        self.spool.enabled = running.spool.enabled;
+        self.spool.path.clone_from(&running.spool.path);
+        self.spool.max_entries = running.spool.max_entries;
+    }
+
+    /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
+    pub fn deliveries(&self) -> &DeliveriesConfig {
+        &self.deliveries
     }
 
     pub fn registry(&self) -> &Registry {
@@ -302,27 +457,7 @@ impl Gateway {
     /// beyond loopback, one line each: `config check` prints them and
     /// `serve` logs them at start.
     pub fn warnings(&self) -> Vec<String> {
-        let listen = self.server.listen.ip();
-        if listen.to_canonical().is_loopback() {
-            return Vec::new();
-        }
-        self.doors
-            .iter()
-            .flat_map(|(kind, doors)| doors.iter().map(move |(name, entry)| (kind, name, entry)))
-            .filter(|(_, _, entry)| entry.anonymous)
-            .map(|(kind, name, entry)| {
-                let location = format!("sources.{kind}.doors.{name}");
-                if entry.allow_remote {
-                    format!(
-                        "{location}: accepts requests with no credential from ANY address (insecure_allow_remote = true) while listening on {listen}"
-                    )
-                } else {
-                    format!(
-                        "{location}: accepts requests with no credential; listening on {listen}, it answers 403 to every peer but loopback"
-                    )
-                }
-            })
-            .collect()
+        insecure_doors(self.server.listen, &self.doors)
     }
 
     /// Flush and close every sink (end of a graceful shutdown).
@@ -333,11 +468,39 @@ impl Gateway {
     }
 }
 
-fn resolve_sinks(
+/// One line per door needing no credential when `listen` is not loopback.
+fn insecure_doors<S>(
+    listen: std::net::SocketAddr,
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+) -> Vec<String> {
+    let listen = listen.ip();
+    if listen.to_canonical().is_loopback() {
+        return Vec::new();
+    }
+    doors
+        .iter()
+        .flat_map(|(kind, doors)| doors.iter().map(move |(name, entry)| (kind, name, entry)))
+        .filter(|(_, _, entry)| entry.anonymous)
+        .map(|(kind, name, entry)| {
+            let location = format!("sources.{kind}.doors.{name}");
+            if entry.allow_remote {
+                format!(
+                    "{location}: accepts requests with no credential from ANY address (insecure_allow_remote = true) while listening on {listen}"
+                )
+            } else {
+                format!(
+                    "{location}: accepts requests with no credential; listening on {listen}, it answers 403 to every peer but loopback"
+                )
+            }
+        })
+        .collect()
+}
+
+fn resolve_sinks<S: Clone>(
     names: &[String],
-    sinks: &BTreeMap<String, BuiltSink>,
+    sinks: &BTreeMap<String, S>,
     location: &str,
-) -> Result<Vec<BuiltSink>, ConfigError> {
+) -> Result<Vec<S>, ConfigError> {
     if names.is_empty() {
         return Err(ConfigError::new(
             location,
@@ -427,9 +590,9 @@ impl DoorLimits {
 
 /// Limits that must agree with each other: a door whose largest body does
 /// not fit in the budget could never be served.
-fn check_server(
+fn check_server<S>(
     server: &ServerConfig,
-    doors: &BTreeMap<String, BTreeMap<String, DoorEntry>>,
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
 ) -> Vec<ConfigError> {
     let mut errors = Vec::new();
     let budget = server.max_body_bytes_in_flight;

@@ -14,6 +14,8 @@ pub struct FeedStory {
     pub raw: Box<RawValue>,
     pub text: String,
     pub object_phid: Option<String>,
+    /// `story:<storyID>`, the story's own id on its instance.
+    pub identity: Option<String>,
 }
 
 pub fn parse(body: &[u8]) -> Result<FeedStory, Rejection> {
@@ -28,7 +30,14 @@ pub fn parse(body: &[u8]) -> Result<FeedStory, Rejection> {
         .and_then(|data| data.get("objectPHID"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let identity = fields
+        .get("storyID")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| format!("story:{id}"));
     Ok(FeedStory {
+        identity,
         raw: to_raw(fields)?,
         text,
         object_phid,
@@ -38,4 +47,17 @@ pub fn parse(body: &[u8]) -> Result<FeedStory, Rejection> {
 fn to_raw(fields: Map<String, Value>) -> Result<Box<RawValue>, Rejection> {
     serde_json::value::to_raw_value(&Value::Object(fields))
         .map_err(|e| Rejection::Malformed(format!("cannot represent the story as json: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_the_story_id() {
+        let story = parse(b"storyID=48211&storyText=a+b").expect("valid");
+        assert_eq!(story.identity.as_deref(), Some("story:48211"));
+        let anonymous = parse(b"storyText=a+b").expect("valid");
+        assert_eq!(anonymous.identity, None);
+    }
 }

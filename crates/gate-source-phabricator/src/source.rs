@@ -20,6 +20,8 @@ struct Story {
     /// Feed stories come with their text; Herald hooks get one built.
     text: Option<String>,
     test: bool,
+    /// The story id (feed) or object and transactions (Herald).
+    identity: Option<String>,
 }
 
 #[gate_core::async_trait]
@@ -74,7 +76,7 @@ impl Source for PhabricatorSource {
             link: info.map(|i| i.uri).unwrap_or_default(),
         };
         Ok(Received {
-            delivery: None,
+            delivery: story.identity,
             event: story.kind,
             notifications: vec![notification],
         })
@@ -147,6 +149,7 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     Ok(Story {
         raw,
         kind,
+        identity: hook.identity(),
         object_phid: Some(hook.object.phid.into_owned()),
         text: None,
         test: hook.action.test,
@@ -168,6 +171,7 @@ fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<S
         object_phid: story.object_phid,
         text: Some(story.text),
         test: false,
+        identity: story.identity,
     })
 }
 

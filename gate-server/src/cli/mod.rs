@@ -3,8 +3,11 @@
 //! replay or drop waiting events).
 
 mod credentials;
+pub mod deliveries;
 mod recent;
+pub mod show;
 pub mod simulate;
 pub mod spool;
+pub mod stdout;
 pub mod tail;
 mod time;

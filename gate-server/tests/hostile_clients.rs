@@ -329,3 +329,45 @@ async fn one_address_gets_its_cap_and_others_are_unaffected() {
     again.read_to_string(&mut answer).await.expect("read");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// HTTP/2 (prior knowledge) goes through the same first-byte wait and
+/// deadlines: requests are served on one connection, which closes once it
+/// has had none for the idle time.
+#[tokio::test]
+async fn http2_requests_are_served_and_an_idle_http2_connection_closes() {
+    let gateway = common::gateway(&config("idle_timeout_ms = 500\n"));
+    let server = common::Running::start(gateway).await;
+    let stream = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .expect("h2 handshake");
+    let ended = tokio::spawn(connection);
+    for _ in 0..2 {
+        let request = http::Request::builder()
+            .uri(format!("http://{}/status", server.addr))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("answer");
+        assert_eq!(response.status(), 200);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(&body[..], b"ALIVE\n");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let started = Instant::now();
+    let _ = tokio::time::timeout(Duration::from_secs(5), ended)
+        .await
+        .expect("the idle HTTP/2 connection was closed");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+}

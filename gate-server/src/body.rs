@@ -106,3 +106,73 @@ impl Admitted {
         Ok((Bytes::from(buffer), reservation))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+
+    use super::*;
+
+    fn pieces(parts: &[&'static [u8]]) -> impl hyper::body::Body<Data = Bytes, Error = Infallible> {
+        let frames: Vec<Result<Frame<Bytes>, Infallible>> = parts
+            .iter()
+            .map(|p| Ok(Frame::data(Bytes::from_static(p))))
+            .collect();
+        StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    fn declaring(length: usize) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, length.into());
+        headers
+    }
+
+    async fn read_limited(
+        headers: &HeaderMap,
+        body: impl hyper::body::Body<Data = Bytes, Error = Infallible>,
+        limit: u64,
+    ) -> Result<Bytes, BodyError> {
+        let budget = Arc::new(BodyBudget::default());
+        let (bytes, reservation) = admit(headers, limit, &budget, limit)?.read(body).await?;
+        assert!(reservation.bytes() >= bytes.len() as u64);
+        assert!(budget.in_use() <= limit);
+        Ok(bytes)
+    }
+
+    #[tokio::test]
+    async fn pieces_are_joined_in_order_with_or_without_a_declared_length() {
+        let parts: &[&'static [u8]] = &[b"{\"a\":", b"", b"[1,2", b"]}"];
+        let joined = read_limited(&declaring(12), pieces(parts), 100).await;
+        assert_eq!(joined.expect("read").as_ref(), b"{\"a\":[1,2]}");
+        let chunked = read_limited(&HeaderMap::new(), pieces(parts), 100).await;
+        assert_eq!(chunked.expect("read").as_ref(), b"{\"a\":[1,2]}");
+        let one = read_limited(&HeaderMap::new(), pieces(&[b"{}"]), 100).await;
+        assert_eq!(one.expect("read").as_ref(), b"{}");
+        let none = read_limited(&HeaderMap::new(), pieces(&[]), 100).await;
+        assert!(none.expect("read").is_empty());
+    }
+
+    #[tokio::test]
+    async fn limits_hold_for_declared_and_undeclared_lengths() {
+        let over = read_limited(&declaring(101), pieces(&[b"x"]), 100).await;
+        assert!(matches!(
+            over,
+            Err(BodyError::DeclaredTooLarge {
+                declared: 101,
+                limit: 100
+            })
+        ));
+        // Chunked: the pieces add up over the limit.
+        let parts: &[&'static [u8]] = &[&[b'x'; 60], &[b'y'; 41]];
+        let over = read_limited(&HeaderMap::new(), pieces(parts), 100).await;
+        assert!(
+            matches!(over, Err(BodyError::TooLarge { limit: 100 })),
+            "{over:?}"
+        );
+        let exact = read_limited(&HeaderMap::new(), pieces(&[&[b'x'; 60], &[b'y'; 40]]), 100).await;
+        assert_eq!(exact.expect("read").len(), 100);
+    }
+}

@@ -18,6 +18,8 @@ mod request;
 mod secret;
 pub mod signature;
 mod sink;
+#[cfg(feature = "testing")]
+pub mod sink_kit;
 mod source;
 pub mod token;
 

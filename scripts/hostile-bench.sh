@@ -8,7 +8,8 @@
 #  2. 200 concurrent 25 MiB bodies with a bad signature: peak RSS against
 #     the budget of body bytes in flight (+64 MiB), and the RSS left after.
 #  3. 64 concurrent signed 10 MiB pushes (to a fsynced file), with the
-#     default budget and with one large enough for all 64 at once.
+#     default budget and with one large enough for all 64 at once, with
+#     glibc's default malloc settings and with deploy/'s fixed mmap threshold.
 # Usage: scripts/hostile-bench.sh [SILENT SLOWLORIS PREFACE REQUESTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ path = "$work/out.jsonl"
 secrets = ["$SECRET"]
 TOML
   rm -f "$work/out.jsonl"
-  RUST_LOG=warn target/release/gate-server serve --config "$work/gate.toml" 2>>"$work/server.log" &
+  RUST_LOG=warn GLIBC_TUNABLES=${TUNABLES:-} target/release/gate-server serve --config "$work/gate.toml" 2>>"$work/server.log" &
   server_pid=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0; sleep 0.1; done
   echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1
@@ -71,6 +72,11 @@ stop_server
 
 echo "## 3a. 64 x 10 MiB signed pushes, default budget (256 MiB in flight)"
 start_server ""
+$bench bodies "127.0.0.1:$PORT" "$server_pid" "$SECRET" 64 10 signed "$BODY"
+stop_server
+
+echo "## 3a'. the same with glibc's mmap threshold fixed (as deploy/ sets it)"
+TUNABLES=glibc.malloc.mmap_threshold=131072 start_server ""
 $bench bodies "127.0.0.1:$PORT" "$server_pid" "$SECRET" 64 10 signed "$BODY"
 stop_server
 

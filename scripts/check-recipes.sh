@@ -29,7 +29,7 @@ binary="$repo/target/debug/gate-server"
 
 # --- the unit file, directive by directive -----------------------------------
 known="Description After Wants Type User Group StateDirectory StateDirectoryMode
-WorkingDirectory EnvironmentFile ExecStartPre ExecStart ExecReload KillSignal
+WorkingDirectory EnvironmentFile Environment LimitNOFILE ExecStartPre ExecStart ExecReload KillSignal
 TimeoutStopSec Restart NoNewPrivileges ProtectSystem ProtectHome PrivateTmp
 ReadWritePaths WantedBy"
 declare -A directive
@@ -92,7 +92,19 @@ chmod 640 "$envfile"
 # Call it in a subshell: it replaces the shell, so a signal reaches the service.
 exec_as_unit() {
   local env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin "HOME=$state")
+  # Environment= (one assignment, as the unit writes it), then the env file.
+  [ -n "${directive[Environment]:-}" ] && env+=("${directive[Environment]}")
   while IFS= read -r kv; do [ -n "$kv" ] && env+=("$kv"); done <"$envfile"
+  # LimitNOFILE=, within this machine's hard limit (systemd may raise that).
+  if [ -n "${directive[LimitNOFILE]:-}" ]; then
+    local hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" = unlimited ] || [ "$hard" -ge "${directive[LimitNOFILE]}" ]; then
+      ulimit -n "${directive[LimitNOFILE]}"
+    else
+      ulimit -n "$hard"
+    fi
+  fi
   cd "$workdir"
   exec setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs env -i "${env[@]}" "$@"
 }

@@ -1,8 +1,13 @@
-//! Reading a request body within the configured limit.
+//! Reading a request body within the door's limit and the global budget of
+//! body bytes in flight.
 
-use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+
+use bytes::Bytes;
 use http::{header, HeaderMap};
 use http_body_util::BodyExt;
+
+use crate::budget::{BodyBudget, Reservation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -12,99 +17,93 @@ pub enum BodyError {
     TooLarge { limit: u64 },
     #[error("invalid Content-Length header")]
     BadLength,
+    #[error("the gateway is holding as many request bodies as it may; retry shortly")]
+    OverBudget,
     #[error("cannot read the body: {0}")]
     Read(String),
 }
 
-/// Refuse on the declared length before reading anything, then read with a
-/// cap in case the length was absent (chunked) or wrong.
-pub async fn read_limited<B>(headers: &HeaderMap, body: B, limit: u64) -> Result<Bytes, BodyError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let mut declared = None;
-    if let Some(value) = headers.get(header::CONTENT_LENGTH) {
-        let length: u64 = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or(BodyError::BadLength)?;
-        if length > limit {
-            return Err(BodyError::DeclaredTooLarge {
-                declared: length,
-                limit,
-            });
-        }
-        declared = Some(length);
+/// A body about to be read: its declared length checked against `limit`
+/// and its bytes reserved in the budget, both before reading anything.
+#[derive(Debug)]
+pub struct Admitted {
+    declared: Option<u64>,
+    limit: u64,
+    reservation: Reservation,
+}
+
+/// Refuse on the declared length, then reserve it in the budget (a body
+/// with no declared length reserves as it arrives).
+pub fn admit(
+    headers: &HeaderMap,
+    limit: u64,
+    budget: &Arc<BodyBudget>,
+    budget_limit: u64,
+) -> Result<Admitted, BodyError> {
+    let declared = match headers.get(header::CONTENT_LENGTH) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or(BodyError::BadLength)?,
+        ),
+        None => None,
+    };
+    if let Some(declared) = declared.filter(|declared| *declared > limit) {
+        return Err(BodyError::DeclaredTooLarge { declared, limit });
     }
-    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut body = std::pin::pin!(body);
-    let mut collected = Collected::default();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| BodyError::Read(e.into().to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if collected.len().saturating_add(data.len()) > cap {
+    let reservation = budget
+        .reserve(declared.unwrap_or(0), budget_limit)
+        .ok_or(BodyError::OverBudget)?;
+    Ok(Admitted {
+        declared,
+        limit,
+        reservation,
+    })
+}
+
+impl Admitted {
+    /// Read the body into one buffer: of its declared size, allocated once,
+    /// or grown (and reserved) as it arrives. The reservation comes back
+    /// with the bytes, to be held while they are in use.
+    pub async fn read<B>(self, body: B) -> Result<(Bytes, Reservation), BodyError>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let Admitted {
+            declared,
+            limit,
+            mut reservation,
+        } = self;
+        let initial = declared.unwrap_or(0);
+        let mut buffer: Vec<u8> = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+        let mut body = std::pin::pin!(body);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyError::Read(e.into().to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let needed = (buffer.len() + data.len()) as u64;
+            if needed > limit {
                 return Err(BodyError::TooLarge { limit });
             }
-            collected.push(data, declared);
-        }
-    }
-    Ok(collected.into_bytes())
-}
-
-/// The body so far. One piece is kept as received (no copy, the usual case
-/// for small bodies); from the second on, the pieces go into one buffer of
-/// the declared length, so the body is copied once and never held twice
-/// (collecting the pieces, then joining them, held it twice).
-#[derive(Debug, Default)]
-enum Collected {
-    #[default]
-    Empty,
-    One(Bytes),
-    Joined(BytesMut),
-}
-
-impl Collected {
-    fn len(&self) -> usize {
-        match self {
-            Collected::Empty => 0,
-            Collected::One(bytes) => bytes.len(),
-            Collected::Joined(buffer) => buffer.len(),
-        }
-    }
-
-    fn push(&mut self, data: Bytes, declared: Option<u64>) {
-        if data.is_empty() {
-            return;
-        }
-        *self = match std::mem::take(self) {
-            Collected::Empty => Collected::One(data),
-            Collected::One(first) => {
-                let wanted = first.len() + data.len();
-                // The declared length was checked against the limit; the
-                // allocation is reserved, not touched, until bytes arrive.
-                let capacity = declared
-                    .and_then(|d| usize::try_from(d).ok())
-                    .map_or(wanted, |d| d.max(wanted));
-                let mut buffer = BytesMut::with_capacity(capacity);
-                buffer.extend_from_slice(&first);
-                buffer.extend_from_slice(&data);
-                Collected::Joined(buffer)
+            if needed > buffer.capacity() as u64 {
+                // Doubling as `Vec` would, but within the limit and with
+                // every byte of capacity reserved.
+                let capacity = needed.max((buffer.capacity() as u64 * 2).min(limit));
+                if capacity > reservation.bytes()
+                    && !reservation.grow(capacity - reservation.bytes())
+                {
+                    return Err(BodyError::OverBudget);
+                }
+                buffer
+                    .reserve_exact(usize::try_from(capacity).unwrap_or(usize::MAX) - buffer.len());
             }
-            Collected::Joined(mut buffer) => {
-                buffer.extend_from_slice(&data);
-                Collected::Joined(buffer)
-            }
-        };
-    }
-
-    fn into_bytes(self) -> Bytes {
-        match self {
-            Collected::Empty => Bytes::new(),
-            Collected::One(bytes) => bytes,
-            Collected::Joined(buffer) => buffer.freeze(),
+            buffer.extend_from_slice(&data);
         }
+        Ok((Bytes::from(buffer), reservation))
     }
 }
 
@@ -129,6 +128,18 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, length.into());
         headers
+    }
+
+    async fn read_limited(
+        headers: &HeaderMap,
+        body: impl hyper::body::Body<Data = Bytes, Error = Infallible>,
+        limit: u64,
+    ) -> Result<Bytes, BodyError> {
+        let budget = Arc::new(BodyBudget::default());
+        let (bytes, reservation) = admit(headers, limit, &budget, limit)?.read(body).await?;
+        assert!(reservation.bytes() >= bytes.len() as u64);
+        assert!(budget.in_use() <= limit);
+        Ok(bytes)
     }
 
     #[tokio::test]

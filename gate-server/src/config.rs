@@ -260,6 +260,25 @@ pub struct ServerConfig {
     pub maintenance: bool,
     #[serde(default = "default_retry_after_s")]
     pub maintenance_retry_after_s: u64,
+    /// Request body bytes held in memory at once, all requests together;
+    /// past it, requests get 503 with Retry-After before their body is
+    /// read. At least the largest `max_body_bytes` of any door.
+    #[serde(default = "default_max_body_bytes_in_flight")]
+    pub max_body_bytes_in_flight: u64,
+    /// A new connection must send its first byte within this time (before
+    /// HTTP/1 or HTTP/2 is even known).
+    #[serde(default = "default_first_byte_timeout_ms")]
+    pub first_byte_timeout_ms: u64,
+    /// A connection with no request in progress is closed after this time
+    /// (keep-alive, HTTP/1 and HTTP/2 alike); bytes that make no request
+    /// (pings, partial headers) do not extend it.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+    /// Connections at once from one client address (an IPv6 /64 counts as
+    /// one address); 0 for no cap. Raise it behind a reverse proxy, whose
+    /// connections all come from one address.
+    #[serde(default = "default_max_connections_per_address")]
+    pub max_connections_per_address: usize,
 }
 
 impl Default for ServerConfig {
@@ -276,6 +295,10 @@ impl Default for ServerConfig {
             max_connections: default_max_connections(),
             maintenance: false,
             maintenance_retry_after_s: default_retry_after_s(),
+            max_body_bytes_in_flight: default_max_body_bytes_in_flight(),
+            first_byte_timeout_ms: default_first_byte_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+            max_connections_per_address: default_max_connections_per_address(),
         }
     }
 }
@@ -303,6 +326,18 @@ fn default_max_connections() -> usize {
 }
 fn default_retry_after_s() -> u64 {
     60
+}
+fn default_max_body_bytes_in_flight() -> u64 {
+    256 * 1024 * 1024
+}
+fn default_first_byte_timeout_ms() -> u64 {
+    5_000
+}
+fn default_idle_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_connections_per_address() -> usize {
+    128
 }
 
 /// `[sources.<Kind>]`.
@@ -385,13 +420,10 @@ impl Config {
     }
 }
 
+/// The first line, without the value it complains about (a secret may be
+/// written in the wrong place; see `gate_core::without_values`).
 fn one_line(error: &toml::de::Error) -> String {
-    let message = error
-        .message()
-        .lines()
-        .next()
-        .unwrap_or("invalid")
-        .to_owned();
+    let message = gate_core::without_values(error.message().lines().next().unwrap_or("invalid"));
     match error.span() {
         Some(span) => format!("{message} (at byte {})", span.start),
         None => message,

@@ -14,7 +14,7 @@ use serde_json::json;
 use http_body_util::BodyExt;
 use tracing::Instrument;
 
-use crate::body::{read_limited, BodyError};
+use crate::body::{self, BodyError};
 use crate::dedup::{Begin, Claim};
 use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
 use crate::gateway::{DoorEntry, Gateway};
@@ -142,6 +142,15 @@ where
             format!("no door {door_name:?} for source {kind}"),
         );
     };
+    if !entry.admits_peer(request.peer) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "remote_not_allowed",
+            format!(
+                "door {door_name} accepts requests with no credential, so only from the local machine"
+            ),
+        );
+    }
     let server = gateway.server();
     if server.maintenance {
         let mut response = refuse(
@@ -165,15 +174,34 @@ where
         );
         return response;
     }
-    let read = read_limited(request.headers, body, server.max_body_bytes);
-    let bytes = match tokio::time::timeout(Duration::from_millis(server.body_read_timeout_ms), read)
-        .await
+    // What cannot be authentic is refused on its head: its body is never read.
+    let head = Request {
+        headers: request.headers,
+        body: &[],
+        query: request.query,
+        peer: request.peer,
+    };
+    if let Err(rejection) = source.precheck(&head, &entry.door) {
+        return refuse(rejection.status(), rejection.kind(), rejection.to_string());
+    }
+    let admitted = match body::admit(
+        request.headers,
+        entry.max_body_bytes,
+        &gateway.state().body_budget,
+        server.max_body_bytes_in_flight,
+    ) {
+        Ok(admitted) => admitted,
+        Err(e) => return body_refusal(&refuse, e),
+    };
+    let read = admitted.read(body);
+    let (bytes, _reservation) = match tokio::time::timeout(
+        Duration::from_millis(server.body_read_timeout_ms),
+        read,
+    )
+    .await
     {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(e @ (BodyError::DeclaredTooLarge { .. } | BodyError::TooLarge { .. }))) => {
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-        }
-        Ok(Err(e)) => return refuse(StatusCode::BAD_REQUEST, "bad_body", e.to_string()),
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => return body_refusal(&refuse, e),
         Err(_) => {
             return refuse(
                 StatusCode::REQUEST_TIMEOUT,
@@ -185,8 +213,12 @@ where
             )
         }
     };
-    if gateway.deliveries().bodies {
-        *body_seen = Some(bytes.clone());
+    // The history keeps at most its own limit of a body, copied: holding
+    // the whole buffer would outlive the budget's reservation.
+    let history = gateway.deliveries();
+    if history.bodies {
+        let kept = bytes.len().min(history.max_body_bytes.saturating_add(4));
+        *body_seen = Some(Bytes::copy_from_slice(&bytes[..kept]));
     }
     let source_request = Request {
         headers: request.headers,
@@ -212,8 +244,8 @@ where
         Ok(id) => id,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, "bad_idempotency_key", message),
     };
-    // The notifications hold what they need of it (rawContent): holding the
-    // body through delivery too would double a large request's memory.
+    // The notifications hold what they need of the body; its bytes go now,
+    // the reservation stays until the answer.
     drop(bytes);
     let created = unix_now();
     let count = received.notifications.len();
@@ -463,6 +495,32 @@ fn duplicate_actions(entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
         })
         .collect()
 }
+
+/// The answer to a body that cannot be read: too large (413), the budget
+/// of bytes in flight spent (503, retry shortly), or broken (400).
+fn body_refusal(
+    refuse: &impl Fn(StatusCode, &str, String) -> http::Response<Body>,
+    error: BodyError,
+) -> http::Response<Body> {
+    match error {
+        BodyError::DeclaredTooLarge { .. } | BodyError::TooLarge { .. } => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            error.to_string(),
+        ),
+        BodyError::OverBudget => {
+            let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string());
+            retry_after(&mut response, OVER_BUDGET_RETRY_AFTER_S);
+            response
+        }
+        BodyError::BadLength | BodyError::Read(_) => {
+            refuse(StatusCode::BAD_REQUEST, "bad_body", error.to_string())
+        }
+    }
+}
+
+/// Bodies in flight are read within seconds; a retry soon finds room.
+const OVER_BUDGET_RETRY_AFTER_S: u64 = 2;
 
 fn retry_after(response: &mut http::Response<Body>, seconds: u64) {
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {

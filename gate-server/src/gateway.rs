@@ -34,6 +34,24 @@ pub struct DoorEntry<S = BuiltSink> {
     pub door: OpenDoor,
     pub sinks: Vec<S>,
     pub rate_limit: Option<RateLimit>,
+    /// The largest body this door reads: its own `max_body_bytes`, else
+    /// the server's.
+    pub max_body_bytes: u64,
+    /// The door takes requests with no credential (an `insecure_*` switch).
+    pub anonymous: bool,
+    /// `insecure_allow_remote = true`: an anonymous door that also serves
+    /// peers other than loopback.
+    pub allow_remote: bool,
+}
+
+impl DoorEntry {
+    /// An anonymous door serves only loopback peers unless it says
+    /// otherwise; an unknown peer is not known to be loopback.
+    pub fn admits_peer(&self, peer: Option<std::net::IpAddr>) -> bool {
+        !self.anonymous
+            || self.allow_remote
+            || peer.is_some_and(|ip| ip.to_canonical().is_loopback())
+    }
 }
 
 /// Everything a configuration describes, before it becomes a gateway.
@@ -48,6 +66,9 @@ struct Assembled<S> {
 pub struct Checked {
     pub doors: usize,
     pub sinks: usize,
+    /// Doors needing no credential on a non-loopback listen address
+    /// ([`Gateway::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -140,6 +161,7 @@ impl Gateway {
             Ok(assembled) if errors.is_empty() => Ok(Checked {
                 doors: assembled.doors.values().map(BTreeMap::len).sum(),
                 sinks: assembled.sinks.len(),
+                warnings: insecure_doors(config.server.listen, &assembled.doors),
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -257,12 +279,21 @@ fn assemble<S: MadeSink>(
                 };
                 let rate_limit = match table.remove("rate_limit").map(|v| {
                     v.try_into::<RateLimitConfig>()
-                        .map_err(|e| format!("rate_limit: {}", e.message()))
+                        .map_err(|e| {
+                            format!("rate_limit: {}", gate_core::without_values(e.message()))
+                        })
                         .and_then(RateLimit::new)
                 }) {
                     None => None,
                     Some(Ok(limit)) => Some(limit),
                     Some(Err(message)) => {
+                        errors.push(ConfigError::new(&location, message));
+                        continue;
+                    }
+                };
+                let limits = match DoorLimits::take(&mut table, &config.server) {
+                    Ok(limits) => limits,
+                    Err(message) => {
                         errors.push(ConfigError::new(&location, message));
                         continue;
                     }
@@ -290,12 +321,16 @@ fn assemble<S: MadeSink>(
                             &mut errors,
                         ) => {}
                     Ok(door) => {
+                        let anonymous = source.accepts_anonymous(&door);
                         opened.insert(
                             door_name,
                             DoorEntry {
                                 door,
                                 sinks: door_sinks,
                                 rate_limit,
+                                max_body_bytes: limits.max_body_bytes,
+                                anonymous,
+                                allow_remote: limits.allow_remote,
                             },
                         );
                     }
@@ -324,6 +359,7 @@ fn assemble<S: MadeSink>(
             github_doors.iter().map(String::as_str),
             &mut errors,
         );
+        errors.extend(check_server(&config.server, &doors));
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -474,12 +510,47 @@ impl Gateway {
         })
     }
 
+    /// Doors that take requests with no credential while the server listens
+    /// beyond loopback, one line each: `config check` prints them and
+    /// `serve` logs them at start.
+    pub fn warnings(&self) -> Vec<String> {
+        insecure_doors(self.server.listen, &self.doors)
+    }
+
     /// Flush and close every sink (end of a graceful shutdown).
     pub async fn close(&self) {
         for sink in self.sinks.values() {
             sink.sink.close().await;
         }
     }
+}
+
+/// One line per door needing no credential when `listen` is not loopback.
+fn insecure_doors<S>(
+    listen: std::net::SocketAddr,
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+) -> Vec<String> {
+    let listen = listen.ip();
+    if listen.to_canonical().is_loopback() {
+        return Vec::new();
+    }
+    doors
+        .iter()
+        .flat_map(|(kind, doors)| doors.iter().map(move |(name, entry)| (kind, name, entry)))
+        .filter(|(_, _, entry)| entry.anonymous)
+        .map(|(kind, name, entry)| {
+            let location = format!("sources.{kind}.doors.{name}");
+            if entry.allow_remote {
+                format!(
+                    "{location}: accepts requests with no credential from ANY address (insecure_allow_remote = true) while listening on {listen}"
+                )
+            } else {
+                format!(
+                    "{location}: accepts requests with no credential; listening on {listen}, it answers 403 to every peer but loopback"
+                )
+            }
+        })
+        .collect()
 }
 
 /// What `assemble` makes of a sink: built, or only validated (a name).
@@ -586,4 +657,75 @@ fn check_door_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The door keys the gateway reads itself, beside the source's own.
+struct DoorLimits {
+    max_body_bytes: u64,
+    allow_remote: bool,
+}
+
+impl DoorLimits {
+    fn take(table: &mut toml::Table, server: &ServerConfig) -> Result<Self, String> {
+        let max_body_bytes = match table.remove("max_body_bytes") {
+            None => server.max_body_bytes,
+            Some(toml::Value::Integer(bytes)) if bytes > 0 => bytes.unsigned_abs(),
+            Some(_) => return Err("max_body_bytes must be a positive number of bytes".into()),
+        };
+        let allow_remote = match table.remove("insecure_allow_remote") {
+            None => false,
+            Some(toml::Value::Boolean(allow)) => allow,
+            Some(_) => return Err("insecure_allow_remote must be true or false".into()),
+        };
+        Ok(Self {
+            max_body_bytes,
+            allow_remote,
+        })
+    }
+}
+
+/// Limits that must agree with each other: a door whose largest body does
+/// not fit in the budget could never be served.
+fn check_server<S>(
+    server: &ServerConfig,
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let budget = server.max_body_bytes_in_flight;
+    if server.max_body_bytes > budget {
+        errors.push(ConfigError::new(
+            "server.max_body_bytes_in_flight",
+            format!(
+                "{budget} is below server.max_body_bytes ({})",
+                server.max_body_bytes
+            ),
+        ));
+    }
+    for (kind, doors) in doors {
+        for (name, entry) in doors {
+            if entry.max_body_bytes > budget {
+                errors.push(ConfigError::new(
+                    format!("sources.{kind}.doors.{name}"),
+                    format!(
+                        "max_body_bytes ({}) is above server.max_body_bytes_in_flight ({budget})",
+                        entry.max_body_bytes
+                    ),
+                ));
+            }
+        }
+    }
+    for (key, value) in [
+        ("first_byte_timeout_ms", server.first_byte_timeout_ms),
+        ("header_read_timeout_ms", server.header_read_timeout_ms),
+        ("idle_timeout_ms", server.idle_timeout_ms),
+        ("body_read_timeout_ms", server.body_read_timeout_ms),
+    ] {
+        if value == 0 {
+            errors.push(ConfigError::new(
+                format!("server.{key}"),
+                "must be greater than 0",
+            ));
+        }
+    }
+    errors
 }

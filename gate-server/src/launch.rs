@@ -89,13 +89,16 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
         spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
         "gate-server listening"
     );
+    log_warnings(&gateway);
     let shared = SharedGateway::new(gateway);
     #[cfg(unix)]
     tokio::spawn(reload::on_sighup(shared.clone(), move || {
         let path = path.clone();
         async move {
             let config = load(path.as_deref()).await.map_err(|e| describe(&e))?;
-            build(config).map_err(|e| describe(&e))
+            let gateway = build(config).map_err(|e| describe(&e))?;
+            log_warnings(&gateway);
+            Ok(gateway)
         }
     }));
     // Off unless [github_recovery] interval_seconds is set; a reload can
@@ -103,6 +106,14 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
     tokio::spawn(crate::github_recovery::periodic(shared.clone()));
     server::serve(shared, listener, server::shutdown_signal()).await;
     Ok(())
+}
+
+/// Doors that take requests with no credential on a non-loopback listen
+/// address (see [`Gateway::warnings`]).
+fn log_warnings(gateway: &Gateway) {
+    for warning in gateway.warnings() {
+        tracing::warn!("{warning}");
+    }
 }
 
 /// A whole `main`: logs to stderr (`RUST_LOG`, default `info`), a runtime,

@@ -3,8 +3,10 @@
 //! Rust services can embed the same service in their own server.
 
 mod body;
+pub mod budget;
 pub mod cli;
 pub mod config;
+mod connection;
 mod dedup;
 pub mod deliveries;
 mod gate;

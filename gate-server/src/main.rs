@@ -145,6 +145,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => {
             let loaded = launch::load(config.config.as_deref()).await?;
             let checked = launch::check(loaded)?;
+            for warning in &checked.warnings {
+                eprintln!("warning: {warning}");
+            }
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
                 checked.doors,

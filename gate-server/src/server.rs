@@ -2,15 +2,18 @@
 //! graceful shutdown that lets in-flight requests finish.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
+use crate::connection::{Activity, AddressSlots, Deadlines, Lingering, Tracked};
 use crate::redeliver;
 use crate::service::GatewayService;
 use crate::shared::SharedGateway;
@@ -33,10 +36,15 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(settings.header_read_timeout_ms));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(HTTP2_MAX_STREAMS);
     let graceful = GracefulShutdown::new();
     // Past the limit, clients wait in the listen backlog instead of
     // exhausting memory or file descriptors.
     let connections = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let per_address = Arc::new(AddressSlots::default());
     let (stop_redelivery, redelivery_stopped) = tokio::sync::oneshot::channel::<()>();
     let redelivery = tokio::spawn(redeliver::run(shared.clone(), async {
         let _ = redelivery_stopped.await;
@@ -61,21 +69,27 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let (cap, deadlines) = {
+                    let current = shared.current();
+                    let server = current.server();
+                    (server.max_connections_per_address, Deadlines::of(server))
+                };
+                let Some(slot) = per_address.take(peer.ip(), cap) else {
+                    // Closed at once: cheaper than anything else we could do.
+                    tracing::debug!(%peer, cap, "connection refused: too many from this address");
+                    continue;
+                };
                 // Answers are small and the sender waits for each one: never
                 // hold a segment back for Nagle's algorithm.
                 if let Err(error) = stream.set_nodelay(true) {
                     tracing::debug!(%error, %peer, "cannot set TCP_NODELAY");
                 }
                 let service = GatewayService::new(shared.clone(), Some(peer.ip()));
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                let connection = graceful.watch(connection);
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%error, %peer, "connection ended with an error");
-                    }
-                    drop(permit);
+                    let _held = (permit, slot);
+                    serve_connection(stream, peer, service, &builder, watcher, deadlines).await;
                 });
             }
             () = &mut shutdown => break,
@@ -100,6 +114,49 @@ pub async fn serve(
     let _ = redelivery.await;
     shared.current().close().await;
     tracing::info!("stopped");
+}
+
+/// Streams served at once on one HTTP/2 connection (hyper's default is
+/// 200); each may hold a body, so fewer is safer, and 100 is what RFC 9113
+/// asks servers to allow at least.
+const HTTP2_MAX_STREAMS: u32 = 100;
+
+/// One connection, within its deadlines: its first byte (waited for here,
+/// before hyper looks for the HTTP/2 preface), its first headers, and its
+/// idleness. A connection past a deadline is closed; one with a request in
+/// progress is never cut by them (the body and delivery have their own).
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: GatewayService,
+    builder: &Builder<TokioExecutor>,
+    watcher: Watcher,
+    deadlines: Deadlines,
+) {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(deadlines.first_byte, stream.peek(&mut first)).await {
+        Ok(Ok(read)) if read > 0 => {}
+        Ok(Ok(_) | Err(_)) => return,
+        Err(_) => {
+            tracing::debug!(%peer, "connection closed: no first byte in time");
+            return;
+        }
+    }
+    let activity = Activity::new(Instant::now() + deadlines.headers, deadlines.idle);
+    let service = Tracked::new(service, Arc::clone(&activity));
+    let connection = builder
+        .serve_connection_with_upgrades(TokioIo::new(Lingering::new(stream)), service)
+        .into_owned();
+    tokio::select! {
+        ended = watcher.watch(connection) => {
+            if let Err(error) = ended {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        }
+        () = activity.expired() => {
+            tracing::debug!(%peer, "connection closed: no request in time");
+        }
+    }
 }
 
 /// Completes on SIGTERM or ctrl-c.

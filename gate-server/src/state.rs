@@ -9,6 +9,7 @@ use gate_spool::{Spool, SpoolError};
 use tokio::sync::Notify;
 use tokio_util::task::TaskTracker;
 
+use crate::budget::BodyBudget;
 use crate::config::Config;
 use crate::dedup::Dedup;
 use crate::deliveries::Deliveries;
@@ -24,6 +25,8 @@ pub struct GateState {
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
     pub metrics: Metrics,
+    /// Request body bytes in memory now, against `max_body_bytes_in_flight`.
+    pub body_budget: Arc<BodyBudget>,
     /// The last requests of each door, with their answers.
     pub deliveries: Deliveries,
 }
@@ -67,6 +70,7 @@ impl GateState {
             running_deliveries: TaskTracker::new(),
             spooled: Notify::new(),
             metrics,
+            body_budget: Arc::default(),
             deliveries: Deliveries::new(config.deliveries.per_door),
         }
     }

@@ -55,7 +55,7 @@ async fn a_body_that_does_not_arrive_in_time_gets_408() {
         common::Running::start(common::gateway(&config("body_read_timeout_ms = 300"))).await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     stream
-        .write_all(b"POST /gate/GitHub/acme HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+        .write_all(format!("POST /gate/GitHub/acme HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: d1\r\nX-Hub-Signature-256: sha256={}\r\nContent-Length: 100\r\n\r\n{{\"partial\":", "0".repeat(64)).as_bytes())
         .await
         .expect("write");
     let answer = read_until_closed(&mut stream, Duration::from_secs(5))

@@ -63,7 +63,13 @@ impl Conduit {
             matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
         });
         if !valid {
-            return Err(ConduitError::InvalidUrl(base.to_owned()));
+            // Never quote credentials written in the URL.
+            let shown = if base.contains('@') {
+                "(not shown: it holds credentials)".to_owned()
+            } else {
+                base.to_owned()
+            };
+            return Err(ConduitError::InvalidUrl(shown));
         }
         Ok(Self {
             base: base.to_owned(),

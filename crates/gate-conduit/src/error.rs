@@ -17,6 +17,7 @@ pub enum ConduitError {
     Unreachable(String),
     #[error("conduit answer is not valid json: {0}")]
     BadJson(String),
+    /// The URL as shown: without `user:password@`.
     #[error("invalid conduit url {0:?}")]
     InvalidUrl(String),
 }

@@ -97,7 +97,7 @@ impl Client {
         request: http::Request<Bytes>,
         timeout: Duration,
     ) -> Result<Response, HttpError> {
-        let request = request.map(Full::new);
+        let request = without_userinfo(request)?.map(Full::new);
         let exchange = async {
             let response = self.inner.request(request).await.map_err(classify)?;
             let (parts, body) = response.into_parts();
@@ -132,5 +132,72 @@ fn classify(error: hyper_util::client::legacy::Error) -> HttpError {
         HttpError::Connect(message)
     } else {
         HttpError::Transport(message)
+    }
+}
+
+/// The request with any `user:password@` moved out of its URL into an
+/// `Authorization: Basic` header (marked sensitive), before hyper sees it:
+/// its connection pool logs URL authorities at trace level. An
+/// `Authorization` the caller set is kept.
+pub fn without_userinfo(
+    mut request: http::Request<Bytes>,
+) -> Result<http::Request<Bytes>, HttpError> {
+    let Some((userinfo, host)) = request
+        .uri()
+        .authority()
+        .and_then(|authority| authority.as_str().rsplit_once('@'))
+        .map(|(userinfo, host)| (userinfo.to_owned(), host.to_owned()))
+    else {
+        return Ok(request);
+    };
+    // Messages below never quote the URL: it holds the credential.
+    let mut parts = request.uri().clone().into_parts();
+    parts.authority = Some(
+        host.parse()
+            .map_err(|_| HttpError::InvalidRequest("bad host in the url".into()))?,
+    );
+    *request.uri_mut() =
+        http::Uri::from_parts(parts).map_err(|_| HttpError::InvalidRequest("bad url".into()))?;
+    let (user, password) = userinfo.split_once(':').unwrap_or((&userinfo, ""));
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).collect::<Vec<u8>>();
+    let mut credentials = decode(user);
+    credentials.push(b':');
+    credentials.extend(decode(password));
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    let mut value = http::HeaderValue::from_str(&format!("Basic {encoded}"))
+        .map_err(|_| HttpError::InvalidRequest("bad credentials in the url".into()))?;
+    value.set_sensitive(true);
+    request
+        .headers_mut()
+        .entry(http::header::AUTHORIZATION)
+        .or_insert(value);
+    Ok(request)
+}
+
+#[cfg(test)]
+mod userinfo_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_url_for_a_basic_header() {
+        let request = http::Request::post("https://us%40r:p%3Ass@hooks.example.com:8443/x?y=1")
+            .body(Bytes::new())
+            .expect("request");
+        let request = without_userinfo(request).expect("moved");
+        assert_eq!(
+            request.uri().to_string(),
+            "https://hooks.example.com:8443/x?y=1"
+        );
+        let value = &request.headers()[http::header::AUTHORIZATION];
+        assert!(value.is_sensitive());
+        // base64("us@r:p:ss")
+        assert_eq!(value.to_str().expect("ascii"), "Basic dXNAcjpwOnNz");
+
+        let plain = http::Request::post("http://example.com/")
+            .body(Bytes::new())
+            .expect("request");
+        let plain = without_userinfo(plain).expect("unchanged");
+        assert!(plain.headers().get(http::header::AUTHORIZATION).is_none());
     }
 }

@@ -25,7 +25,7 @@ pub mod token;
 
 pub use action::{Action, ActionError, ActionStatus, ActionsReport};
 pub use async_trait::async_trait;
-pub use config_error::ConfigError;
+pub use config_error::{without_values, ConfigError};
 pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
 pub use notification::{routing_segment, Envelope, Notification};
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};

@@ -37,15 +37,21 @@ impl<'a> Request<'a> {
     /// UTF-8 text (else 400), and JSON that serde_json's full parser would
     /// accept (else 400, see [`crate::json::check_strict`]).
     pub fn json_text(&self) -> Result<&'a str, Rejection> {
-        match self.media_type() {
-            Some(media) if media == "application/json" || media.ends_with("+json") => {}
-            other => return Err(Rejection::UnsupportedMediaType(other.unwrap_or_default())),
-        }
+        self.check_json_type()?;
         let text = std::str::from_utf8(self.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
         crate::json::check_strict(text)
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(text)
+    }
+
+    /// The content-type check of [`json_text`](Self::json_text) alone: it
+    /// needs no body, so sources also make it before the body is read.
+    pub fn check_json_type(&self) -> Result<(), Rejection> {
+        match self.media_type() {
+            Some(media) if media == "application/json" || media.ends_with("+json") => Ok(()),
+            other => Err(Rejection::UnsupportedMediaType(other.unwrap_or_default())),
+        }
     }
 
     /// A query parameter, percent-decoded.

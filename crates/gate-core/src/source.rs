@@ -75,6 +75,30 @@ pub trait Source: Default + Send + Sync + 'static {
         request: &Request<'_>,
         door: &Door<'_, Self::Door>,
     ) -> Result<Received, Rejection>;
+
+    /// Refuse, before its body is read, a request that cannot be authentic:
+    /// a signing door and no signature header, a wrong token in the URL or a
+    /// header. `request.body` is empty here: only the headers, the query and
+    /// the peer are known, so nothing that depends on the body may be
+    /// checked. Whatever passes is checked again in full by
+    /// [`receive`](Source::receive). The default refuses nothing.
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, Self::Door>,
+    ) -> Result<(), Rejection> {
+        let _ = (request, door);
+        Ok(())
+    }
+
+    /// Whether the door accepts requests that carry no credential at all
+    /// (an `insecure_*` switch). The gateway serves such doors to loopback
+    /// peers only, unless the door sets `insecure_allow_remote = true`.
+    /// The default says no.
+    fn accepts_anonymous(&self, door: &Self::Door) -> bool {
+        let _ = door;
+        false
+    }
 }
 
 /// A door ready for requests, whatever its source.
@@ -108,6 +132,16 @@ pub trait DynSource: Send + Sync {
         location: &str,
     ) -> Result<OpenDoor, ConfigError>;
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
+    /// [`Source::precheck`]: the request's head only, before its body is read.
+    fn precheck(&self, request: &Request<'_>, door: &OpenDoor) -> Result<(), Rejection> {
+        let _ = (request, door);
+        Ok(())
+    }
+    /// [`Source::accepts_anonymous`].
+    fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
+        let _ = door;
+        false
+    }
 }
 
 pub(crate) struct Erased<S>(pub(crate) S);
@@ -160,9 +194,7 @@ impl<S: Source> DynSource for Erased<S> {
     }
 
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
-        let settings = door.state.downcast_ref::<S::Door>().ok_or_else(|| {
-            Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
-        })?;
+        let settings = settings_of::<S>(door)?;
         self.0
             .receive(
                 request,
@@ -174,15 +206,31 @@ impl<S: Source> DynSource for Erased<S> {
             )
             .await
     }
+
+    fn precheck(&self, request: &Request<'_>, door: &OpenDoor) -> Result<(), Rejection> {
+        let settings = settings_of::<S>(door)?;
+        let door = Door {
+            name: &door.name,
+            mapping: &door.mapping,
+            settings,
+        };
+        self.0.precheck(request, &door)
+    }
+
+    fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
+        settings_of::<S>(door).is_ok_and(|settings| self.0.accepts_anonymous(settings))
+    }
+}
+
+fn settings_of<S: Source>(door: &OpenDoor) -> Result<&S::Door, Rejection> {
+    door.state.downcast_ref::<S::Door>().ok_or_else(|| {
+        Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
+    })
 }
 
 /// toml's messages are multi-line with a source excerpt; keep the first line
 /// so that errors stay one line in logs and in `config check`.
+/// Values are dropped from the message: they may be secrets.
 pub(crate) fn clean_toml_error(error: &toml::de::Error) -> String {
-    error
-        .message()
-        .lines()
-        .next()
-        .unwrap_or("invalid value")
-        .to_owned()
+    crate::without_values(error.message().lines().next().unwrap_or("invalid value"))
 }

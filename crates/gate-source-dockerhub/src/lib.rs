@@ -38,17 +38,7 @@ impl Source for DockerHub {
         door: &Door<'_, DockerHubDoor>,
     ) -> Result<Received, Rejection> {
         // Who and what before parsing anything: strangers learn nothing.
-        if let Some(allow) = &door.settings.allow {
-            let forwarded = request
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .map(|value| value.to_str().unwrap_or("\u{fffd}"));
-            allow
-                .admit(request.peer, forwarded)
-                .map_err(|e| Rejection::Forbidden(e.to_string()))?;
-        }
-        token::check(request, &door.settings.token)?;
+        check_head(request, door.settings)?;
         let body = request.json_text()?;
         let push = payload::parse(body)
             .map_err(|e| Rejection::Malformed(format!("invalid Docker Hub push payload: {e}")))?;
@@ -72,6 +62,30 @@ impl Source for DockerHub {
             }],
         })
     }
+
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, DockerHubDoor>,
+    ) -> Result<(), Rejection> {
+        check_head(request, door.settings)?;
+        request.check_json_type()
+    }
+}
+
+/// The client's address and the token: both known before the body.
+fn check_head(request: &Request<'_>, door: &DockerHubDoor) -> Result<(), Rejection> {
+    if let Some(allow) = &door.allow {
+        let forwarded = request
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().unwrap_or("\u{fffd}"));
+        allow
+            .admit(request.peer, forwarded)
+            .map_err(|e| Rejection::Forbidden(e.to_string()))?;
+    }
+    token::check(request, &door.token)
 }
 
 gate_core::register_source!(DockerHub);

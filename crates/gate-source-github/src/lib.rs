@@ -84,6 +84,28 @@ impl Source for GitHub {
             }],
         })
     }
+
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, GitHubDoor>,
+    ) -> Result<(), Rejection> {
+        Self::check_head(request, door.settings)
+    }
+
+    fn accepts_anonymous(&self, door: &GitHubDoor) -> bool {
+        door.insecure_no_signature
+    }
+}
+
+impl GitHub {
+    /// Everything `receive` checks before reading the body.
+    fn check_head(request: &Request<'_>, door: &GitHubDoor) -> Result<(), Rejection> {
+        required_header(request, EVENT_HEADER)?;
+        required_header(request, DELIVERY_HEADER)?;
+        body::Format::of(request)?;
+        signature::precheck(request, door)
+    }
 }
 
 /// A header that must be present and not blank.

@@ -14,19 +14,51 @@ pub const SHA1_HEADER: &str = "X-Hub-Signature";
 /// interpreted. With `insecure_no_signature` a missing signature is fine,
 /// but one that is sent is still checked when the door has secrets.
 pub fn check(request: &Request<'_>, door: &GitHubDoor) -> Result<(), Rejection> {
+    match presented(request, door)? {
+        None => Ok(()),
+        Some((algorithm, hex)) if verify_hmac_hex(algorithm, &door.secrets, request.body, hex) => {
+            Ok(())
+        }
+        Some(_) => Err(Rejection::BadSignature),
+    }
+}
+
+/// What [`check`] can refuse from the headers alone, before the body is
+/// read: a missing signature header, or one that is not a hex digest of the
+/// right length.
+pub fn precheck(request: &Request<'_>, door: &GitHubDoor) -> Result<(), Rejection> {
+    match presented(request, door)? {
+        Some((algorithm, hex)) if !is_hex_digest(hex, algorithm) => Err(Rejection::BadSignature),
+        _ => Ok(()),
+    }
+}
+
+/// The signature to verify, or `None` when the door takes the request
+/// without one.
+fn presented<'a>(
+    request: &Request<'a>,
+    door: &GitHubDoor,
+) -> Result<Option<(HmacAlgorithm, &'a str)>, Rejection> {
     let sha256 = request.header(SHA256_HEADER);
     let sha1 = request.header(SHA1_HEADER).filter(|_| door.allow_sha1);
     let (algorithm, hex) = match (sha256, sha1) {
         (Some(value), _) => (HmacAlgorithm::Sha256, value.strip_prefix("sha256=")),
         (None, Some(value)) => (HmacAlgorithm::Sha1, value.strip_prefix("sha1=")),
-        (None, None) if door.insecure_no_signature => return Ok(()),
+        (None, None) if door.insecure_no_signature => return Ok(None),
         (None, None) => return Err(Rejection::MissingSignature(SHA256_HEADER)),
     };
     if door.secrets.is_empty() && door.insecure_no_signature {
-        return Ok(());
+        return Ok(None);
     }
-    match hex {
-        Some(hex) if verify_hmac_hex(algorithm, &door.secrets, request.body, hex) => Ok(()),
-        _ => Err(Rejection::BadSignature),
-    }
+    hex.map(|hex| Some((algorithm, hex)))
+        .ok_or(Rejection::BadSignature)
+}
+
+fn is_hex_digest(text: &str, algorithm: HmacAlgorithm) -> bool {
+    let length = match algorithm {
+        HmacAlgorithm::Sha256 => 64,
+        HmacAlgorithm::Sha1 => 40,
+    };
+    let text = text.trim();
+    text.len() == length && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -83,6 +83,21 @@ impl Source for Jenkins {
             }],
         })
     }
+
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, JenkinsDoor>,
+    ) -> Result<(), Rejection> {
+        if let Some(token) = &door.settings.token {
+            token::check(request, token)?;
+        }
+        request.check_json_type()
+    }
+
+    fn accepts_anonymous(&self, door: &JenkinsDoor) -> bool {
+        door.token.is_none()
+    }
 }
 
 gate_core::register_source!(Jenkins);

@@ -17,8 +17,20 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn check(&self, request: &Request<'_>) -> Result<(), Rejection> {
+        if let Some(hex) = self.check_head(request)? {
+            if !verify_hmac_hex(HmacAlgorithm::Sha256, &self.secrets, request.body, hex) {
+                return Err(Rejection::BadSignature);
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything but the signature's value, which needs the body: what
+    /// is presented, the signature's form and the token. Returns the hex
+    /// signature left to verify, if any.
+    pub fn check_head<'a>(&self, request: &Request<'a>) -> Result<Option<&'a str>, Rejection> {
         if self.secrets.is_empty() && self.tokens.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let signature = if self.secrets.is_empty() {
             None
@@ -33,15 +45,17 @@ impl Credentials {
         if signature.is_none() && token.is_none() {
             return Err(self.missing());
         }
-        if let Some(signature) = signature {
-            let hex = signature
-                .trim()
-                .strip_prefix("sha256=")
-                .ok_or(Rejection::BadSignature)?;
-            if !verify_hmac_hex(HmacAlgorithm::Sha256, &self.secrets, request.body, hex) {
-                return Err(Rejection::BadSignature);
+        let hex = match signature {
+            Some(signature) => {
+                let hex = signature
+                    .trim()
+                    .strip_prefix("sha256=")
+                    .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .ok_or(Rejection::BadSignature)?;
+                Some(hex)
             }
-        }
+            None => None,
+        };
         if let Some(token) = token {
             // Every token is compared, so timing does not tell which one matched.
             let found = self
@@ -52,7 +66,12 @@ impl Credentials {
                 return Err(Rejection::Forbidden("token does not match".into()));
             }
         }
-        Ok(())
+        Ok(hex)
+    }
+
+    /// No credential is needed (`insecure_no_auth`).
+    pub fn anonymous(&self) -> bool {
+        self.secrets.is_empty() && self.tokens.is_empty()
     }
 
     fn missing(&self) -> Rejection {

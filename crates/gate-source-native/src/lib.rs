@@ -70,6 +70,20 @@ impl Source for Native {
             notifications: vec![notification],
         })
     }
+
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, NativeDoor>,
+    ) -> Result<(), Rejection> {
+        door.settings.credentials.check_head(request)?;
+        request.check_json_type()?;
+        delivery::delivery_id(request).map(|_| ())
+    }
+
+    fn accepts_anonymous(&self, door: &NativeDoor) -> bool {
+        door.credentials.anonymous()
+    }
 }
 
 gate_core::register_source!(Native);

@@ -10,18 +10,12 @@ use crate::PhabricatorDoorConfig;
 pub const SIGNATURE_HEADER: &str = "X-Phabricator-Webhook-Signature";
 
 pub fn check_herald(request: &Request<'_>, door: &PhabricatorDoorConfig) -> Result<(), Rejection> {
-    let Some(key) = &door.hook_key else {
-        return if door.insecure_no_signature {
-            Ok(())
-        } else {
-            Err(Rejection::Forbidden(
-                "this door has no hook_key for herald webhooks".into(),
-            ))
-        };
+    let Some(signature) = herald_head(request, door)? else {
+        return Ok(());
     };
-    let signature = request
-        .header(SIGNATURE_HEADER)
-        .ok_or(Rejection::MissingSignature(SIGNATURE_HEADER))?;
+    let Some(key) = &door.hook_key else {
+        return Ok(());
+    };
     if verify_hmac_hex(
         HmacAlgorithm::Sha256,
         std::slice::from_ref(key),
@@ -32,6 +26,37 @@ pub fn check_herald(request: &Request<'_>, door: &PhabricatorDoorConfig) -> Resu
     } else {
         Err(Rejection::BadSignature)
     }
+}
+
+/// What [`check_herald`] can refuse without the body; the signature left
+/// to verify, if any.
+pub fn herald_head<'a>(
+    request: &Request<'a>,
+    door: &PhabricatorDoorConfig,
+) -> Result<Option<&'a str>, Rejection> {
+    if door.hook_key.is_none() {
+        return if door.insecure_no_signature {
+            Ok(None)
+        } else {
+            Err(Rejection::Forbidden(
+                "this door has no hook_key for herald webhooks".into(),
+            ))
+        };
+    }
+    let signature = request
+        .header(SIGNATURE_HEADER)
+        .ok_or(Rejection::MissingSignature(SIGNATURE_HEADER))?;
+    let hex = signature.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Rejection::BadSignature);
+    }
+    Ok(Some(signature))
+}
+
+/// Whether a door takes a request with no credential at all.
+pub fn anonymous(door: &PhabricatorDoorConfig) -> bool {
+    door.insecure_no_signature
+        && (door.hook_key.is_none() || (door.accept_feed_hooks && door.token.is_none()))
 }
 
 pub fn check_feed(request: &Request<'_>, door: &PhabricatorDoorConfig) -> Result<(), Rejection> {

@@ -82,6 +82,29 @@ impl Source for PhabricatorSource {
             notifications: vec![notification],
         })
     }
+
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        door: &Door<'_, PhabricatorDoor>,
+    ) -> Result<(), Rejection> {
+        let config = &door.settings.config;
+        match request.media_type().as_deref() {
+            Some("application/json") => auth::herald_head(request, config).map(|_| ()),
+            Some("application/x-www-form-urlencoded") => auth::check_feed(request, config),
+            // Without a content type the body's first byte decides: refuse
+            // only what neither kind of hook would accept.
+            None | Some("") => match auth::herald_head(request, config) {
+                Ok(_) => Ok(()),
+                Err(herald) => auth::check_feed(request, config).map_err(|_| herald),
+            },
+            Some(other) => Err(Rejection::UnsupportedMediaType(other.to_owned())),
+        }
+    }
+
+    fn accepts_anonymous(&self, door: &PhabricatorDoor) -> bool {
+        auth::anonymous(&door.config)
+    }
 }
 
 /// Without Conduit's URI: the object's page when the text names its

@@ -79,6 +79,22 @@ impl Source for Gitea {
             }],
         })
     }
+
+    /// What `receive` refuses without the body, checked before it is read:
+    /// strangers cannot make the gateway read megabytes to refuse them.
+    fn precheck(
+        &self,
+        request: &Request<'_>,
+        _door: &Door<'_, GiteaDoor>,
+    ) -> Result<(), Rejection> {
+        request
+            .header(EVENT_HEADER)
+            .map(str::trim)
+            .filter(|event| !event.is_empty())
+            .ok_or(Rejection::MissingHeader(EVENT_HEADER))?;
+        check_json(request)?;
+        signature::precheck(request)
+    }
 }
 
 /// Gitea can also post forms; this example reads JSON only, and says so.

@@ -7,14 +7,23 @@ use gate_core::{Rejection, Request, Secret};
 const SIGNATURE_HEADER: &str = "X-Gitea-Signature";
 
 pub fn check(request: &Request<'_>, secrets: &[Secret]) -> Result<(), Rejection> {
-    let signature = request
-        .header(SIGNATURE_HEADER)
-        .filter(|value| !value.trim().is_empty())
-        .ok_or(Rejection::MissingSignature(SIGNATURE_HEADER))?;
+    let signature = presented(request)?;
     // Constant-time, and every secret is tried (see gate-core).
     if verify_hmac_hex(HmacAlgorithm::Sha256, secrets, request.body, signature) {
         Ok(())
     } else {
         Err(Rejection::BadSignature)
     }
+}
+
+/// Refused before the body is read: no signature header.
+pub fn precheck(request: &Request<'_>) -> Result<(), Rejection> {
+    presented(request).map(|_| ())
+}
+
+fn presented<'a>(request: &Request<'a>) -> Result<&'a str, Rejection> {
+    request
+        .header(SIGNATURE_HEADER)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or(Rejection::MissingSignature(SIGNATURE_HEADER))
 }

@@ -51,6 +51,9 @@ pub struct Config {
     pub spool: SpoolConfig,
     #[serde(default)]
     pub dedup: DedupConfig,
+    /// What clients of the original Notifications Center rely on.
+    #[serde(default)]
+    pub compat: crate::compat::CompatConfig,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.

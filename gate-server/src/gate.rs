@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::body::{read_limited, BodyError};
 use crate::dedup::Begin;
-use crate::gateway::{DoorEntry, Gateway};
+use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
 use crate::respond::{self, Body};
 use crate::state::on_spool;
 
@@ -36,12 +36,13 @@ where
     let started = std::time::Instant::now();
     let (source, door) = (request.source, request.door);
     let response = handle_gate(gateway, request, body).await;
-    // Unknown doors share one label: names chosen by strangers must not
-    // grow the metrics without bound.
-    let door_label = if gateway.door(source, door).is_some() {
-        door
-    } else {
-        "_unknown"
+    // Unknown doors share one label, and so do the names a wildcard door
+    // serves: names chosen by strangers must not grow the metrics without
+    // bound.
+    let door_label = match gateway.door_for(source, door) {
+        Some((_, DoorMatch::Named)) => door,
+        Some((_, DoorMatch::Wildcard)) => WILDCARD_DOOR,
+        None => "_unknown",
     };
     gateway.state().metrics.request(
         source,
@@ -77,7 +78,9 @@ where
             }),
         )
     };
-    let (Some(source), Some(entry)) = (gateway.source(kind), gateway.door(kind, door_name)) else {
+    let (Some(source), Some((entry, _))) =
+        (gateway.source(kind), gateway.door_for(kind, door_name))
+    else {
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown_door",
@@ -133,7 +136,10 @@ where
         query: request.query,
         peer: request.peer,
     };
-    let received = match source.receive(&source_request, &entry.door).await {
+    let received = match source
+        .receive_as(&source_request, &entry.door, door_name)
+        .await
+    {
         Ok(received) => received,
         Err(rejection) => {
             return refuse(rejection.status(), rejection.kind(), rejection.to_string())
@@ -176,7 +182,7 @@ where
             actions
         }
     };
-    let status = report_status(&actions);
+    let status = report_status(&actions, entry.spooled_status);
     tracing::info!(
         source = kind,
         door = door_name,
@@ -288,13 +294,14 @@ fn retry_after(response: &mut http::Response<Body>, seconds: u64) {
 }
 
 /// 503 when any action failed (the sender should retry: nothing was kept),
-/// else 202 when any was spooled, else 200 (delivered, skipped on purpose,
-/// or duplicate).
-fn report_status(actions: &[Action]) -> StatusCode {
+/// else the door's `spooled_status` (202, or 200 for senders that fail on
+/// anything else) when any was spooled, else 200 (delivered, skipped on
+/// purpose, or duplicate).
+fn report_status(actions: &[Action], spooled_status: StatusCode) -> StatusCode {
     if actions.iter().any(|a| a.status == ActionStatus::Failed) {
         StatusCode::SERVICE_UNAVAILABLE
     } else if actions.iter().any(|a| a.status == ActionStatus::Spooled) {
-        StatusCode::ACCEPTED
+        spooled_status
     } else {
         StatusCode::OK
     }

@@ -6,8 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
+use http::StatusCode;
 use serde_json::json;
 
+use crate::compat::{self, CompatConfig};
 use crate::config::{Config, ServerConfig};
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
@@ -30,6 +32,20 @@ pub struct DoorEntry {
     pub door: OpenDoor,
     pub sinks: Vec<BuiltSink>,
     pub rate_limit: Option<RateLimit>,
+    /// The answer's status when an event waits in the spool (200 or 202).
+    pub spooled_status: StatusCode,
+}
+
+/// The name of the door that serves every door name not configured.
+pub const WILDCARD_DOOR: &str = "*";
+
+/// How a request's door name found its door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorMatch {
+    /// A door of that name is configured.
+    Named,
+    /// The source's wildcard door (`*`) serves it.
+    Wildcard,
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -39,6 +55,10 @@ pub struct Gateway {
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
     state: Arc<GateState>,
+    compat: CompatConfig,
+    /// `Source/door` of the original `/config` report's services, in order.
+    services: Vec<(String, String)>,
+    warnings: Vec<String>,
 }
 
 impl fmt::Debug for Gateway {
@@ -59,6 +79,15 @@ impl Gateway {
     pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let server_spooled_status =
+            match compat::spooled_status(config.compat.spooled_status, "compat.spooled_status") {
+                Ok(status) => status,
+                Err(e) => {
+                    errors.push(e);
+                    StatusCode::ACCEPTED
+                }
+            };
         let mut sinks = BTreeMap::new();
         for (name, mut table) in config.sinks {
             let location = format!("sinks.{name}");
@@ -133,6 +162,27 @@ impl Gateway {
                         continue;
                     }
                 };
+                let spooled_status = match table.remove("spooled_status") {
+                    None => server_spooled_status,
+                    Some(value) => match value
+                        .as_integer()
+                        .and_then(|v| u16::try_from(v).ok())
+                        .map(|v| compat::spooled_status(v, &location))
+                    {
+                        Some(Ok(status)) => status,
+                        Some(Err(e)) => {
+                            errors.push(e);
+                            continue;
+                        }
+                        None => {
+                            errors.push(ConfigError::new(
+                                &location,
+                                "spooled_status must be 200 or 202",
+                            ));
+                            continue;
+                        }
+                    },
+                };
                 let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
                     Ok(found) => found,
                     Err(e) => {
@@ -149,12 +199,19 @@ impl Gateway {
                             &mut errors,
                         ) => {}
                     Ok(door) => {
+                        warnings.extend(insecure_switches(&door.described).map(|switch| {
+                            format!(
+                                "{location}: {switch} = true: anyone who can reach this door \
+                                 can post notifications"
+                            )
+                        }));
                         opened.insert(
                             door_name,
                             DoorEntry {
                                 door,
                                 sinks: door_sinks,
                                 rate_limit,
+                                spooled_status,
                             },
                         );
                     }
@@ -163,6 +220,24 @@ impl Gateway {
             }
             doors.insert(kind, opened);
         }
+        let named: Vec<(String, String)> = doors
+            .iter()
+            .flat_map(|(kind, doors): (&String, &BTreeMap<String, DoorEntry>)| {
+                doors
+                    .keys()
+                    .filter(|name| name.as_str() != WILDCARD_DOOR)
+                    .map(move |name| (kind.clone(), name.clone()))
+            })
+            .collect();
+        let services = compat::services(
+            &config.compat.config_services,
+            &named,
+            "compat.config_services",
+        )
+        .unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -172,6 +247,9 @@ impl Gateway {
             doors,
             sinks,
             state,
+            compat: config.compat,
+            services,
+            warnings,
         })
     }
 
@@ -206,6 +284,58 @@ impl Gateway {
 
     pub fn door(&self, kind: &str, door: &str) -> Option<&DoorEntry> {
         self.doors.get(kind)?.get(door)
+    }
+
+    /// The door that serves a request's door name: its own, else the
+    /// source's wildcard door.
+    pub fn door_for(&self, kind: &str, door: &str) -> Option<(&DoorEntry, DoorMatch)> {
+        let doors = self.doors.get(kind)?;
+        match doors.get(door) {
+            Some(entry) if door != WILDCARD_DOOR => Some((entry, DoorMatch::Named)),
+            _ => doors
+                .get(WILDCARD_DOOR)
+                .map(|entry| (entry, DoorMatch::Wildcard)),
+        }
+    }
+
+    pub fn compat(&self) -> &CompatConfig {
+        &self.compat
+    }
+
+    /// What works but should not stay so (unauthenticated doors...):
+    /// logged at start and printed by `config check`.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// `GET /config` in the original service's schema (see `compat.rs`).
+    pub fn describe_original(&self) -> serde_json::Value {
+        let mut gates: Vec<&str> = compat::ORIGINAL_GATES
+            .iter()
+            .copied()
+            .filter(|kind| self.doors.contains_key(*kind))
+            .collect();
+        gates.extend(
+            self.doors
+                .keys()
+                .map(String::as_str)
+                .filter(|kind| !compat::ORIGINAL_GATES.contains(kind)),
+        );
+        let services: Vec<compat::Service> = self
+            .services
+            .iter()
+            .map(|(kind, door)| compat::Service {
+                gate: kind.clone(),
+                door: door.clone(),
+                instance: self
+                    .door(kind, door)
+                    .and_then(|entry| entry.door.described.get("conduit_url"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect();
+        compat::original_report(&gates, self.server.expose_config, &services)
     }
 
     pub fn sinks(&self) -> impl Iterator<Item = &BuiltSink> {
@@ -327,6 +457,9 @@ fn known_groups_hold(
 /// A door is one URL path segment; keep it to characters that need no
 /// escaping so the configured name and the URL always agree.
 fn check_door_name(name: &str) -> Result<(), String> {
+    if name == WILDCARD_DOOR {
+        return Ok(());
+    }
     if name.is_empty() {
         return Err("door name is empty".into());
     }
@@ -339,4 +472,14 @@ fn check_door_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The `insecure_*` switches a door has turned on, from its description.
+fn insecure_switches(described: &serde_json::Value) -> impl Iterator<Item = &str> {
+    described
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, value)| key.starts_with("insecure_") && value.as_bool() == Some(true))
+        .map(|(key, _)| key.as_str())
 }

@@ -70,6 +70,7 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
     // The spool outlives reloads: opened once, handed to every new gateway.
     let state = GateState::open(&config)?;
     let gateway = Arc::new(build(config)?.with_state(Arc::new(state)));
+    log_warnings(&gateway);
     let listen = gateway.server().listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -87,11 +88,20 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
         let path = path.clone();
         async move {
             let config = load(path.as_deref()).await.map_err(|e| describe(&e))?;
-            build(config).map_err(|e| describe(&e))
+            let gateway = build(config).map_err(|e| describe(&e))?;
+            log_warnings(&gateway);
+            Ok(gateway)
         }
     }));
     server::serve(shared, listener, server::shutdown_signal()).await;
     Ok(())
+}
+
+/// Configuration that works but should not stay so, once per start or reload.
+fn log_warnings(gateway: &Gateway) {
+    for warning in gateway.warnings() {
+        tracing::warn!("{warning}");
+    }
 }
 
 /// A whole `main`: logs to stderr (`RUST_LOG`, default `info`), a runtime,

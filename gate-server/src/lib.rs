@@ -4,6 +4,7 @@
 
 mod body;
 pub mod cli;
+pub mod compat;
 pub mod config;
 mod dedup;
 mod gate;

@@ -51,6 +51,9 @@ enum ConfigAction {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Write an equivalent TOML file from the original PHP service's
+    /// configuration folder and environment; prints the decisions to review.
+    Import(gate_server::cli::import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +69,10 @@ fn main() -> ExitCode {
     // log of the same failure would only repeat it.
     let default_filter = match cli.command {
         Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
+        // Its check builds the sinks; their connection attempts are noise.
+        Command::Config {
+            action: ConfigAction::Import(_),
+        } => "error,lapin=off",
         _ => "info",
     };
     launch::init_logs(default_filter);
@@ -103,6 +110,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             action: ConfigAction::Check { config },
         } => {
             let gateway = build(&config).await?;
+            for warning in gateway.warnings() {
+                println!("warning: {warning}");
+            }
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
                 gateway.door_count(),
@@ -111,6 +121,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Config {
+            action: ConfigAction::Import(args),
+        } => Ok(gate_server::cli::import::run(args).await?),
         Command::Config {
             action: ConfigAction::Show { config },
         } => {

@@ -291,7 +291,7 @@ async fn jenkins_failed_build_reaches_the_exchange() {
             body.clone(),
             &Expected {
                 // The `.` of `completed.failure` cannot add a routing segment.
-                routing_key: "acme.widgets.jenkins.completed_failure",
+                routing_key: "acme.widgets.jenkins.completed.failure",
                 source: "Jenkins",
                 door: "acme",
                 event: "completed.failure",
@@ -458,12 +458,13 @@ async fn phabricator_feed_story_form_reaches_the_exchange() {
             },
         )
         .await;
-    // The form arrives as a JSON object, storyData nested.
+    // The form arrives as the original's story object, data nested.
     assert_eq!(
-        notification["rawContent"]["storyData"]["objectPHID"],
+        notification["rawContent"]["data"]["objectPHID"],
         "PHID-TASK-4mxk2ofyzq3vbc7hd5ln"
     );
-    assert_eq!(notification["rawContent"]["storyID"], "48211");
+    assert_eq!(notification["rawContent"]["id"], "48211");
+    assert_eq!(notification["rawContent"]["instanceName"], "acme");
     rig.stop().await;
 }
 

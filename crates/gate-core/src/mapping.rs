@@ -136,27 +136,38 @@ impl GroupMapping {
                 return admin;
             }
         }
+        // Every rule's repositories before any rule's keywords: what the
+        // event is about outweighs a word its text happens to contain (the
+        // original service resolved Phabricator groups this way too).
+        if let Some(rule) = self
+            .rules
+            .iter()
+            .find(|rule| rule.matches_repository(subject.repositories))
+        {
+            return &rule.group;
+        }
         let text = subject.text.to_lowercase();
         self.rules
             .iter()
-            .find(|rule| rule.matches(subject.repositories, &text))
+            .find(|rule| rule.matches_keyword(&text))
             .map_or(&self.default_group, |rule| &rule.group)
     }
 }
 
 impl CompiledRule {
-    fn matches(&self, repositories: &[&str], lowercase_text: &str) -> bool {
-        let repo_match = repositories.iter().any(|name| {
+    fn matches_repository(&self, repositories: &[&str]) -> bool {
+        repositories.iter().any(|name| {
             let short = name.rsplit('/').next().unwrap_or(name);
             self.repositories
                 .iter()
                 .any(|glob| glob.is_match(name) || glob.is_match(short))
-        });
-        repo_match
-            || self
-                .keywords
-                .iter()
-                .any(|k| lowercase_text.contains(k.as_str()))
+        })
+    }
+
+    fn matches_keyword(&self, lowercase_text: &str) -> bool {
+        self.keywords
+            .iter()
+            .any(|k| lowercase_text.contains(k.as_str()))
     }
 }
 
@@ -205,6 +216,29 @@ mod tests {
         assert_eq!(m.group_for(&subject(&["acme/infra-tools"], "")), "infra");
         assert_eq!(m.group_for(&subject(&["acme/ops"], "")), "infra");
         assert_eq!(m.group_for(&subject(&["acme/main-site"], "")), "web");
+    }
+
+    #[test]
+    fn every_repository_rule_comes_before_any_keyword() {
+        let m = mapping(
+            r#"
+            [[groups]]
+            group = "docker"
+            keywords = ["docker"]
+            [[groups]]
+            group = "ops"
+            repositories = ["Servers"]
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(
+            m.group_for(&subject(&["Servers"], "Upgrade Docker on ysul")),
+            "ops"
+        );
+        assert_eq!(
+            m.group_for(&subject(&["Web"], "Upgrade Docker on ysul")),
+            "docker"
+        );
     }
 
     #[test]

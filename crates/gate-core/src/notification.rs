@@ -19,15 +19,31 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// `<project>.<group>.<service>.<type>`, lower-cased, each segment
-    /// sanitised so that a value cannot add or widen routing segments.
+    /// `<project>.<group>.<service>.<type>`, lower-cased. Project, group
+    /// and service are sanitised so that a value cannot add or widen routing
+    /// segments; the type keeps its dots (`completed.success`), as consumers
+    /// of the original service bind `*.*.jenkins.completed.*`.
     pub fn routing_key(&self) -> String {
-        [&self.project, &self.group, &self.service, &self.kind]
+        let mut key = [&self.project, &self.group, &self.service]
             .iter()
             .map(|segment| routing_segment(segment))
             .collect::<Vec<_>>()
-            .join(".")
+            .join(".");
+        key.push('.');
+        key.push_str(&routing_type(&self.kind));
+        key
     }
+}
+
+/// The type part of a routing key: like [`routing_segment`] but dots stay,
+/// so a dotted type spans several segments. Empty parts become `_` so that
+/// no segment is empty.
+pub fn routing_type(value: &str) -> String {
+    value
+        .split('.')
+        .map(routing_segment)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// One lower-cased routing-key segment: `.`, `*`, `#` and whitespace become
@@ -88,9 +104,23 @@ mod tests {
 
     #[test]
     fn topic_syntax_inside_a_value_cannot_break_routing() {
-        let n = sample("a.b", "*", "completed.#");
-        assert_eq!(n.routing_key(), "a_b._.github.completed__");
+        let n = sample("a.b", "*", "completed#");
+        assert_eq!(n.routing_key(), "a_b._.github.completed_");
         assert_eq!(n.routing_key().split('.').count(), 4);
+    }
+
+    #[test]
+    fn dots_inside_the_type_stay_as_segments() {
+        assert_eq!(
+            sample("Acme", "ci", "completed.SUCCESS").routing_key(),
+            "acme.ci.github.completed.success"
+        );
+        assert_eq!(
+            sample("a", "g", "x..*").routing_key(),
+            "a.g.github.x._._",
+            "no empty segment, no wildcard"
+        );
+        assert_eq!(sample("a", "g", "").routing_key(), "a.g.github._");
     }
 
     #[test]

@@ -33,13 +33,16 @@ impl<'a> Request<'a> {
     }
 
     /// The body of a JSON-only source, after the checks every such source
-    /// makes: an `application/json` or `+json` content type (else 415),
+    /// makes: an `application/json` or `+json` content type, or none at all
+    /// (senders of the original service post JSON without one), else 415;
     /// UTF-8 text (else 400), and JSON that serde_json's full parser would
     /// accept (else 400, see [`crate::json::check_strict`]).
     pub fn json_text(&self) -> Result<&'a str, Rejection> {
         match self.media_type() {
             Some(media) if media == "application/json" || media.ends_with("+json") => {}
-            other => return Err(Rejection::UnsupportedMediaType(other.unwrap_or_default())),
+            None => {}
+            Some(media) if media.is_empty() => {}
+            Some(other) => return Err(Rejection::UnsupportedMediaType(other)),
         }
         let text = std::str::from_utf8(self.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
@@ -168,8 +171,10 @@ mod tests {
             ))
         );
         let none = HeaderMap::new();
+        assert_eq!(json_request(&none, b"{}").json_text(), Ok("{}"));
+        let text = typed("text/plain");
         assert_eq!(
-            json_request(&none, b"{}")
+            json_request(&text, b"{}")
                 .json_text()
                 .map_err(|r| r.status()),
             Err(StatusCode::UNSUPPORTED_MEDIA_TYPE)

@@ -103,6 +103,19 @@ pub trait DynSource: Send + Sync {
         location: &str,
     ) -> Result<OpenDoor, ConfigError>;
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
+    /// [`receive`](DynSource::receive) for a request that reached `door`
+    /// under another name: the wildcard door (`*`) serves every door name
+    /// not configured, and the source must see the name of the URL (it is
+    /// the notification's project).
+    async fn receive_as(
+        &self,
+        request: &Request<'_>,
+        door: &OpenDoor,
+        name: &str,
+    ) -> Result<Received, Rejection> {
+        let _ = name;
+        self.receive(request, door).await
+    }
 }
 
 pub(crate) struct Erased<S>(pub(crate) S);
@@ -155,6 +168,15 @@ impl<S: Source> DynSource for Erased<S> {
     }
 
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
+        self.receive_as(request, door, &door.name).await
+    }
+
+    async fn receive_as(
+        &self,
+        request: &Request<'_>,
+        door: &OpenDoor,
+        name: &str,
+    ) -> Result<Received, Rejection> {
         let settings = door.state.downcast_ref::<S::Door>().ok_or_else(|| {
             Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
         })?;
@@ -162,7 +184,7 @@ impl<S: Source> DynSource for Erased<S> {
             .receive(
                 request,
                 &Door {
-                    name: &door.name,
+                    name,
                     mapping: &door.mapping,
                     settings,
                 },

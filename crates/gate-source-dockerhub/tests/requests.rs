@@ -97,7 +97,7 @@ async fn missing_token_is_401_and_wrong_token_403() {
 }
 
 #[tokio::test]
-async fn non_json_content_is_415_and_bad_bodies_400() {
+async fn non_json_content_is_415_no_content_type_is_json_and_bad_bodies_400() {
     let (source, door) = door("");
     let query = format!("token={TOKEN}");
     let mut form = HeaderMap::new();
@@ -113,9 +113,16 @@ async fn non_json_content_is_415_and_bad_bodies_400() {
         err,
         Rejection::UnsupportedMediaType("application/x-www-form-urlencoded".into())
     );
+    // Senders of the original service post JSON without a content type.
     let none = HeaderMap::new();
     assert_eq!(
         status(source.as_ref(), &door, &request(&none, Some(&query))).await,
+        StatusCode::OK
+    );
+    let mut text = HeaderMap::new();
+    text.insert("content-type", "text/plain".parse().expect("value"));
+    assert_eq!(
+        status(source.as_ref(), &door, &request(&text, Some(&query))).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
 

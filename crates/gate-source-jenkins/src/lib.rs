@@ -47,7 +47,12 @@ impl Source for Jenkins {
         let fixed_after = event
             .build
             .final_result()
-            .and_then(|result| door.settings.outcomes.record(&event.name, result));
+            // Keyed by door name too: a wildcard door serves many projects,
+            // whose jobs may share names.
+            .and_then(|result| {
+                let job = format!("{}/{}", door.name, event.name);
+                door.settings.outcomes.record(&job, result)
+            });
         if door.settings.only_failures_for(&event.name)
             && !event.build.is_unsuccessful_result()
             && fixed_after.is_none()

@@ -92,6 +92,8 @@ impl Door {
 
 struct Import<'a> {
     original: &'a Original,
+    /// The sink every door delivers to (the broker, or a file).
+    broker: String,
     decisions: Vec<String>,
     sinks: Vec<Table>,
     doors: Vec<Door>,
@@ -101,12 +103,14 @@ struct Import<'a> {
 pub fn convert(original: &Original, options: &Options) -> Imported {
     let mut import = Import {
         original,
+        broker: BROKER_SINK.into(),
         decisions: Vec::new(),
         sinks: Vec::new(),
         doors: Vec::new(),
         services: Vec::new(),
     };
     let broker = import.broker();
+    import.broker.clone_from(&broker);
     import.credentials();
     import.analyzer_only_doors();
     import.open_sources();
@@ -257,7 +261,7 @@ impl Import<'_> {
                     .str("token", &token);
                 self.sinks.push(table);
             }
-            door.sinks = Some(vec![BROKER_SINK.to_owned(), sink]);
+            door.sinks = Some(vec![self.broker.clone(), sink]);
         }
         let analyzers = self.original.github.clone();
         self.mapping(&mut door, &analyzers, "repositories");
@@ -374,11 +378,16 @@ impl Import<'_> {
             self.mapping(&mut door, &jenkins, "repositories");
             self.doors.push(door);
         }
-        self.decide(
+        let wildcard = if jenkins.default.is_some() {
+            " (the wildcard door \"*\" serves any other name)"
+        } else {
+            ""
+        };
+        self.decide(format!(
             "Jenkins: the original accepted any door without a token: imported as doors with \
-             insecure_no_token = true (a wildcard door \"*\" for any name); give each door a \
-             `token` and add `?token=` to the jobs' notification URLs",
-        );
+             insecure_no_token = true{wildcard}; give each door a `token` and add `?token=` to \
+             the jobs' notification URLs"
+        ));
         let mut door = Door::new("DockerHub", "*");
         door.settings.bool("insecure_no_token", true);
         self.doors.push(door);
@@ -402,7 +411,7 @@ impl Import<'_> {
             self.decisions.push(format!(
                 "{}: {} build trigger(s) not imported: this build has no Docker Hub trigger \
                  sink (the original's legacy trigger API is retired by Docker Hub)",
-                path.display(),
+                self.relative(path),
                 tokens.len()
             ));
         }
@@ -410,9 +419,17 @@ impl Import<'_> {
             self.decisions.push(format!(
                 "{}: not imported: this build has no Docker Hub trigger sink (the original \
                  never read this file)",
-                path.display()
+                self.relative(path)
             ));
         }
+    }
+
+    /// A path inside the original's folder, as the operator knows it.
+    fn relative(&self, path: &std::path::Path) -> String {
+        path.strip_prefix(&self.original.dir)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     fn environment_notes(&mut self) {

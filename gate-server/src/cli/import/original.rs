@@ -123,6 +123,12 @@ impl Original {
     /// Read `dir` (the original's `storage/app`) with `env` (the variables
     /// of its `.env` file and container, later entries winning).
     pub fn read(dir: &Path, env: BTreeMap<String, String>) -> Result<Self, ReadError> {
+        if !dir.is_dir() {
+            return Err(ReadError::Io {
+                path: dir.display().to_string(),
+                reason: "not a directory (give the original's storage/app folder)".into(),
+            });
+        }
         let setting = |name: &str, default: &str| {
             env.get(name)
                 .filter(|v| !v.is_empty())

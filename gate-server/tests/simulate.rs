@@ -259,7 +259,7 @@ fn send_delivers_to_the_door_sinks_and_prints_the_actions() {
     assert_eq!(actions[0]["status"], "delivered");
     assert_eq!(
         actions[0]["routingKey"],
-        "widgets.ops.deployer.deploy_finished"
+        "widgets.ops.deployer.deploy.finished"
     );
     let written = std::fs::read_to_string(setup.out()).expect("the file sink wrote");
     assert_eq!(written.lines().count(), 1);

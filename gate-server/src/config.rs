@@ -51,6 +51,9 @@ pub struct Config {
     pub spool: SpoolConfig,
     #[serde(default)]
     pub dedup: DedupConfig,
+    /// Recent deliveries per door (`GET /deliveries`, the page, the CLI).
+    #[serde(default)]
+    pub deliveries: crate::deliveries::DeliveriesConfig,
     /// What clients of the original Notifications Center rely on.
     #[serde(default)]
     pub compat: crate::compat::CompatConfig,

@@ -12,9 +12,14 @@ use gate_core::{
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
+use http_body_util::BodyExt;
+use tracing::Instrument;
+
 use crate::body::{read_limited, BodyError};
 use crate::dedup::Begin;
+use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
 use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
+use crate::request_id;
 use crate::respond::{self, Body};
 use crate::state::on_spool;
 
@@ -34,29 +39,87 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let started = std::time::Instant::now();
-    let (source, door) = (request.source, request.door);
-    let response = handle_gate(gateway, request, body).await;
+    let received_at = unix_millis();
+    let (source, door, headers, query, peer) = (
+        request.source,
+        request.door,
+        request.headers,
+        request.query,
+        request.peer,
+    );
+    let request_id = request_id::of(headers);
+    let span = tracing::info_span!("request", id = %request_id, peer = ?peer);
+    let mut body_seen = None;
+    let response = handle_gate(gateway, request, body, &mut body_seen)
+        .instrument(span.clone())
+        .await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let door_match = gateway.door_for(source, door).map(|(_, how)| how);
     // Unknown doors share one label, and so do the names a wildcard door
-    // serves: names chosen by strangers must not grow the metrics without
-    // bound.
-    let door_label = match gateway.door_for(source, door) {
-        Some((_, DoorMatch::Named)) => door,
-        Some((_, DoorMatch::Wildcard)) => WILDCARD_DOOR,
+    // serves: names chosen by strangers must not grow the metrics (nor,
+    // below, evict the history of real doors).
+    let known_door = door_match == Some(DoorMatch::Named);
+    let door_label = match door_match {
+        Some(DoorMatch::Named) => door,
+        Some(DoorMatch::Wildcard) => WILDCARD_DOOR,
         None => "_unknown",
     };
-    gateway.state().metrics.request(
-        source,
-        door_label,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
+    gateway
+        .state()
+        .metrics
+        .request(source, door_label, status, elapsed.as_secs_f64());
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let (mut parts, answer) = response.into_parts();
+    let answer = answer
+        .collect()
+        .await
+        .map_or_else(|never| match never {}, |c| c.to_bytes());
+    let answer_json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+    span.in_scope(|| {
+        tracing::info!(
+            source,
+            door,
+            delivery = answer_json.get("delivery").and_then(|d| d.as_str()),
+            status,
+            duration_ms,
+            "request done"
+        )
+    });
+    request_id::answer_with(&mut parts.headers, &request_id);
+    if known_door {
+        let settings = gateway.deliveries();
+        let (body, body_truncated) = match body_seen.filter(|_| settings.bodies) {
+            Some(bytes) => {
+                let (kept, cut) = kept_body(&bytes, settings.max_body_bytes);
+                (Some(kept), cut)
+            }
+            None => (None, false),
+        };
+        gateway.state().deliveries.record(Delivery {
+            id: request_id,
+            received_at,
+            source: source.to_owned(),
+            door: door.to_owned(),
+            peer,
+            status,
+            duration_ms,
+            headers: redacted_headers(headers),
+            query: redacted_query(query),
+            answer: answer_json,
+            body,
+            body_truncated,
+        });
+    }
+    http::Response::from_parts(parts, Body::new(answer))
 }
 
+/// `body_seen` gets the body once read (for the recent-deliveries history).
 async fn handle_gate<B>(
     gateway: &Gateway,
     request: GateRequest<'_>,
     body: B,
+    body_seen: &mut Option<Bytes>,
 ) -> http::Response<Body>
 where
     B: hyper::body::Body<Data = Bytes>,
@@ -130,6 +193,7 @@ where
             )
         }
     };
+    *body_seen = Some(bytes.clone());
     let source_request = Request {
         headers: request.headers,
         body: &bytes,
@@ -183,7 +247,7 @@ where
         }
     };
     let status = report_status(&actions, entry.spooled_status);
-    tracing::info!(
+    tracing::debug!(
         source = kind,
         door = door_name,
         delivery = %delivery,
@@ -305,6 +369,12 @@ fn report_status(actions: &[Action], spooled_status: StatusCode) -> StatusCode {
     } else {
         StatusCode::OK
     }
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn unix_now() -> u64 {

@@ -1,7 +1,7 @@
 //! The gateway built from a configuration: doors opened by their sources,
 //! sinks built by their plugins, all validated before the first request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::compat::{self, CompatConfig};
 use crate::config::{Config, ServerConfig};
+use crate::deliveries::DeliveriesConfig;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
 
@@ -59,6 +60,7 @@ pub struct Gateway {
     /// `Source/door` of the original `/config` report's services, in order.
     services: Vec<(String, String)>,
     warnings: Vec<String>,
+    deliveries: DeliveriesConfig,
 }
 
 impl fmt::Debug for Gateway {
@@ -89,6 +91,9 @@ impl Gateway {
                 }
             };
         let mut sinks = BTreeMap::new();
+        // Declared sinks whose settings failed: doors naming them get no
+        // second, misleading "unknown sink" error.
+        let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
         for (name, mut table) in config.sinks {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
@@ -116,14 +121,32 @@ impl Gateway {
             }
         }
 
+        let broken_sinks: BTreeSet<&String> = broken_sinks
+            .iter()
+            .filter(|name| !sinks.contains_key(*name))
+            .collect();
         let mut doors = BTreeMap::new();
-        for (kind, section) in config.sources {
+        for (written_kind, section) in config.sources {
+            // An environment override can only write a source it adds in
+            // lower case (GATE__SOURCES__GITHUB__... makes `github`).
+            let kind = registry
+                .source_kinds()
+                .into_iter()
+                .find(|known| known.eq_ignore_ascii_case(&written_kind))
+                .map_or(written_kind, str::to_owned);
             let location = format!("sources.{kind}");
+            if doors.contains_key(&kind) {
+                errors.push(ConfigError::new(
+                    &location,
+                    "declared twice (the names differ only in case)",
+                ));
+                continue;
+            }
             let Some(source) = registry.source(&kind) else {
                 errors.push(ConfigError::new(
                     &location,
                     format!(
-                        "unknown source (registered: {}; names are case-sensitive)",
+                        "unknown source (registered: {})",
                         registry.source_kinds().join(", ")
                     ),
                 ));
@@ -183,8 +206,15 @@ impl Gateway {
                         }
                     },
                 };
-                let door_sinks = match resolve_sinks(&sink_names, &sinks, &location) {
+                // The door's own settings are still checked below.
+                let wanted: Vec<String> = sink_names
+                    .iter()
+                    .filter(|name| !broken_sinks.contains(name))
+                    .cloned()
+                    .collect();
+                let door_sinks = match resolve_sinks(&wanted, &sinks, &location) {
                     Ok(found) => found,
+                    Err(_) if wanted.is_empty() && !sink_names.is_empty() => Vec::new(),
                     Err(e) => {
                         errors.push(e);
                         continue;
@@ -243,6 +273,7 @@ impl Gateway {
         }
         Ok(Self {
             registry,
+            deliveries: config.deliveries,
             server: config.server,
             doors,
             sinks,
@@ -270,6 +301,11 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
+    pub fn deliveries(&self) -> &DeliveriesConfig {
+        &self.deliveries
     }
 
     pub fn registry(&self) -> &Registry {

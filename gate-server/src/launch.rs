@@ -120,14 +120,53 @@ pub fn main(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` or else `default_filter`. A
-/// second call (a subscriber is already set) changes nothing.
+/// Logs to stderr, filtered by `RUST_LOG` or else `default_filter`, in the
+/// format named by `GATE_LOG_FORMAT` (`text`, the default, or `json`). Text
+/// has colours only on a terminal, so files and the journal get plain lines.
+/// A second call (a subscriber is already set) changes nothing.
 pub fn init_logs(default_filter: &str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_logs_as(default_filter, LogFormat::from_env());
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    /// `GATE_LOG_FORMAT`, else text; an unknown value is reported on stderr
+    /// and falls back to text rather than losing the logs.
+    pub fn from_env() -> Self {
+        match std::env::var("GATE_LOG_FORMAT").ok().as_deref() {
+            None | Some("") | Some("text") => Self::Text,
+            Some("json") => Self::Json,
+            Some(other) => {
+                eprintln!(
+                    "warning: GATE_LOG_FORMAT={other:?} is neither text nor json; using text"
+                );
+                Self::Text
+            }
+        }
+    }
+}
+
+/// [`init_logs`] with an explicit format.
+pub fn init_logs_as(default_filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }

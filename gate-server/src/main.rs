@@ -13,6 +13,16 @@ use gate_server::{launch, Gateway};
     about = "Webhook gateway for CI: GitHub, Docker Hub, Phabricator, Jenkins -> RabbitMQ and HTTP"
 )]
 struct Cli {
+    /// Log line format (also GATE_LOG_FORMAT): text (colours only on a
+    /// terminal) or json (one object per line).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "GATE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: launch::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +47,15 @@ enum Command {
     /// List, replay or drop the events waiting in the spool (of a stopped
     /// gate-server; exit 1 when an entry is missing or still fails).
     Spool(gate_server::cli::spool::SpoolArgs),
+    /// The recent deliveries of a running gateway: list, show, replay
+    /// (needs `[deliveries] admin_token`).
+    Deliveries(gate_server::cli::deliveries::DeliveriesArgs),
+    /// Print a shell completion script (e.g. `gate-server completions bash >
+    /// /etc/bash_completion.d/gate-server`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,7 +65,8 @@ enum ConfigAction {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Print the effective configuration as JSON, secrets redacted.
+    /// Print the whole effective configuration as JSON (every section,
+    /// defaults included, secrets redacted) with each value's origin.
     Show {
         #[command(flatten)]
         config: ConfigArg,
@@ -65,17 +85,24 @@ struct ConfigArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        use clap::CommandFactory;
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "gate-server", &mut script);
+        gate_server::cli::stdout::bytes(&script);
+        return ExitCode::SUCCESS;
+    }
     // The operator tools print their own one-line errors; the AMQP client's
     // log of the same failure would only repeat it.
     let default_filter = match cli.command {
-        Command::Tail(_) | Command::Simulate(_) => "warn,lapin=off",
+        Command::Tail(_) | Command::Simulate(_) | Command::Deliveries(_) => "warn,lapin=off",
         // Its check builds the sinks; their connection attempts are noise.
         Command::Config {
             action: ConfigAction::Import(_),
         } => "error,lapin=off",
         _ => "info",
     };
-    launch::init_logs(default_filter);
+    launch::init_logs_as(default_filter, cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -88,6 +115,9 @@ fn main() -> ExitCode {
         Command::Simulate(args) => return runtime.block_on(gate_server::cli::simulate::run(args)),
         Command::Tail(args) => return runtime.block_on(gate_server::cli::tail::run(args)),
         Command::Spool(args) => return runtime.block_on(gate_server::cli::spool::run(args)),
+        Command::Deliveries(args) => {
+            return runtime.block_on(gate_server::cli::deliveries::run(args))
+        }
         command => command,
     };
     match runtime.block_on(run(command)) {
@@ -102,7 +132,11 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         // Dispatched by `main`, which lets them set their own exit codes.
-        Command::Simulate(_) | Command::Tail(_) | Command::Spool(_) => {
+        Command::Simulate(_)
+        | Command::Tail(_)
+        | Command::Spool(_)
+        | Command::Deliveries(_)
+        | Command::Completions { .. } => {
             anyhow::bail!("not handled here")
         }
         Command::Serve { config } => Ok(launch::serve(config.config).await?),
@@ -125,10 +159,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             action: ConfigAction::Import(args),
         } => Ok(gate_server::cli::import::run(args).await?),
         Command::Config {
-            action: ConfigAction::Show { config },
+            action: ConfigAction::Show { config: arg },
         } => {
-            let gateway = build(&config).await?;
-            println!("{}", serde_json::to_string_pretty(&gateway.describe())?);
+            let config = launch::load(arg.config.as_deref()).await?;
+            let gateway = launch::build(config.clone())?;
+            let (name, text) = gate_server::Config::read(arg.config.as_deref())?;
+            let file: toml::Table = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{name}: invalid TOML: {}", e.message()))?;
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let shown = gate_server::cli::show::effective(&config, &gateway, &file, &env);
+            gate_server::cli::stdout::line(serde_json::to_string_pretty(&shown)?);
             Ok(())
         }
     }

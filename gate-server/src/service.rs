@@ -66,6 +66,17 @@ where
         };
         return gate::handle(gateway, request, body).await;
     }
+    if let Some(rest) = path.strip_prefix("/deliveries") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return crate::deliveries::endpoints::route(
+                gateway,
+                method,
+                &parts.headers,
+                parts.uri.query(),
+                rest,
+            );
+        }
+    }
     match path {
         "/" | "/status" | "/ready" | "/config" | "/metrics"
             if method != Method::GET && method != Method::HEAD =>

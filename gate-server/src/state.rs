@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, SpoolConfig};
 use crate::dedup::Dedup;
+use crate::deliveries::Deliveries;
 use crate::metrics::Metrics;
 
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct GateState {
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
     pub metrics: Metrics,
+    /// The last requests of each door, with their answers.
+    pub deliveries: Deliveries,
 }
 
 impl GateState {
@@ -57,6 +60,7 @@ impl GateState {
             retry_max: Duration::from_millis(retry_max_ms.max(retry_initial_ms).max(1)),
             spooled: Notify::new(),
             metrics: Metrics::default(),
+            deliveries: Deliveries::new(config.deliveries.per_door),
         }
     }
 }

@@ -4,9 +4,12 @@
 //! service's configuration).
 
 mod credentials;
+pub mod deliveries;
 pub mod import;
 mod recent;
+pub mod show;
 pub mod simulate;
 pub mod spool;
+pub mod stdout;
 pub mod tail;
 mod time;

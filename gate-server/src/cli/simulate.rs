@@ -56,7 +56,7 @@ pub struct SimulateArgs {
 pub async fn run(args: SimulateArgs) -> ExitCode {
     match simulate(&args).await {
         Ok(outcome) => {
-            println!("{}", pretty(&outcome.report));
+            super::stdout::line(pretty(&outcome.report));
             ExitCode::from(outcome.code)
         }
         Err(Failure::Usage(message)) => {
@@ -64,7 +64,7 @@ pub async fn run(args: SimulateArgs) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         Err(Failure::Rejected { report, summary }) => {
-            println!("{}", pretty(&report));
+            super::stdout::line(pretty(&report));
             eprintln!("rejected: {summary}");
             ExitCode::from(EXIT_REJECTED)
         }

@@ -158,13 +158,14 @@ async fn tail(args: &TailArgs, url: &str, shown: &str) -> Result<(), TailError> 
             continue;
         }
         if args.json {
-            println!("{}", String::from_utf8_lossy(&delivery.data).trim_end());
+            super::stdout::line(String::from_utf8_lossy(&delivery.data).trim_end());
         } else {
             let timestamp = *delivery.properties.timestamp();
-            println!(
-                "{}",
-                line(timestamp, delivery.routing_key.as_str(), &delivery.data)
-            );
+            super::stdout::line(line(
+                timestamp,
+                delivery.routing_key.as_str(),
+                &delivery.data,
+            ));
         }
     }
     Err(TailError::Broker("the broker closed the consumer".into()))

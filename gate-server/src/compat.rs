@@ -99,8 +99,8 @@ pub struct Service {
 }
 
 /// The `Source/door` services of the report: the configured order, else
-/// every GitHub then Phabricator door by name. `exists` says whether a
-/// named door is configured; an entry naming none is an error.
+/// every GitHub then Phabricator door of `doors` (the named doors) by name.
+/// A configured entry naming no door is an error.
 pub fn services(
     configured: &[String],
     doors: &[(String, String)],

@@ -264,6 +264,16 @@ fn the_command_writes_a_private_file_that_config_check_accepts() {
         );
     }
     assert!(stdout.contains("configuration OK"), "{stdout}");
+    let (code, stdout, stderr) = gate_server(&["config", "show", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(shown["compat"]["config_report"], "original");
+    assert_eq!(shown["compat"]["spooled_status"], 200);
+    assert_eq!(shown["origins"]["compat.spooled_status"], "file");
+    assert!(
+        !stdout.contains("test-only"),
+        "config show printed a secret"
+    );
 
     // A missing folder is an error, nothing is written.
     let missing = out.path().join("nothing.toml").display().to_string();

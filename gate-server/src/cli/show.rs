@@ -23,6 +23,7 @@ pub fn effective(
         "server": config.server,
         "spool": config.spool,
         "dedup": config.dedup,
+        "compat": config.compat,
         "vault": config.vault,
         "sinks": described["sinks"],
         "sources": described["sources"],

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gate_server::cli::import::{import, parse_env, Options};
+use gate_server::cli::import::{convert, import, parse_env, Options, Original};
 
+/// Relative to the package (the tests' working directory), so that the
+/// paths the imported file names are the same on every machine.
 fn case_dir(case: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/original")
-        .join(case)
+    PathBuf::from("tests/data/original").join(case)
 }
 
 fn case_env(dir: &Path) -> BTreeMap<String, String> {
@@ -223,7 +223,11 @@ fn the_command_writes_a_private_file_that_config_check_accepts() {
         !stdout.contains("test-only"),
         "a secret was printed: {stdout}"
     );
-    let written = std::fs::read_to_string(&output).expect("written");
+    // The command names the original's files by absolute path.
+    let here = format!("{}/", env!("CARGO_MANIFEST_DIR"));
+    let written = std::fs::read_to_string(&output)
+        .expect("written")
+        .replace(&here, "");
     assert_eq!(
         written,
         std::fs::read_to_string(case.join("expected.toml")).expect("golden")
@@ -287,4 +291,54 @@ fn the_command_writes_a_private_file_that_config_check_accepts() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("not a directory"), "{stderr}");
     assert!(!out.path().join("nothing.toml").exists());
+}
+
+/// With the `dockerhub` sink linked, the original's Docker Hub files become
+/// that sink, on every GitHub door (the original triggered builds on pushes
+/// to any door).
+#[test]
+fn docker_hub_trigger_files_become_the_dockerhub_sink_when_linked() {
+    let dir = case_dir("nasqueron");
+    let original = Original::read(&dir.join("app"), case_env(&dir)).expect("reads");
+    let options = Options {
+        dockerhub_sink: true,
+        ..Options::default()
+    };
+    let result = convert(&original, &options);
+    let config: toml::Table = toml::from_str(&result.toml).expect("TOML");
+    let sink = &config["sinks"]["dockerhub"];
+    assert_eq!(sink["kind"].as_str(), Some("dockerhub"));
+    assert_eq!(
+        sink["tokens_file"].as_str(),
+        Some("tests/data/original/nasqueron/app/DockerHubTokens.json")
+    );
+    assert_eq!(
+        sink["triggers_file"].as_str(),
+        Some("tests/data/original/nasqueron/app/DockerHubTriggers.json")
+    );
+    let doors = config["sources"]["GitHub"]["doors"]
+        .as_table()
+        .expect("doors");
+    assert_eq!(doors.len(), 5);
+    for (name, door) in doors {
+        let sinks: Vec<&str> = door["sinks"]
+            .as_array()
+            .expect("sinks")
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
+        assert!(
+            sinks.starts_with(&["rabbit", "dockerhub"]),
+            "{name}: {sinks:?}"
+        );
+    }
+    assert!(result
+        .decisions
+        .iter()
+        .any(|d| d.contains("its builds are now triggered")));
+    let config_doors = config["sources"]["Phabricator"]["doors"]["Nasqueron"].as_table();
+    assert!(
+        config_doors.and_then(|d| d.get("sinks")).is_none(),
+        "Phabricator doors keep the defaults"
+    );
 }

@@ -19,15 +19,22 @@ pub struct Imported {
 pub struct Options {
     /// `server.listen` (the original listened on port 80 of its container).
     pub listen: String,
+    /// Whether this build links the `dockerhub` sink (Docker Hub build
+    /// triggers on GitHub pushes); `import` asks the registry.
+    pub dockerhub_sink: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:8080".into(),
+            dockerhub_sink: false,
         }
     }
 }
+
+/// Name of the Docker Hub build-trigger sink.
+const DOCKERHUB_SINK: &str = "dockerhub";
 
 /// Name of the broker sink.
 const BROKER_SINK: &str = "rabbit";
@@ -114,7 +121,7 @@ pub fn convert(original: &Original, options: &Options) -> Imported {
     import.credentials();
     import.analyzer_only_doors();
     import.open_sources();
-    import.dockerhub_triggers();
+    import.dockerhub_triggers(options.dockerhub_sink);
     import.environment_notes();
     import.render(options, &broker)
 }
@@ -406,7 +413,52 @@ impl Import<'_> {
         );
     }
 
-    fn dockerhub_triggers(&mut self) {
+    fn dockerhub_triggers(&mut self, linked: bool) {
+        let tokens = self.original.dockerhub_tokens.clone();
+        let triggers = self.original.dockerhub_triggers.clone();
+        if tokens.is_none() && triggers.is_none() {
+            return;
+        }
+        if !linked {
+            return self.dockerhub_not_imported();
+        }
+        if !self.doors.iter().any(|d| d.source == "GitHub") {
+            self.decide(
+                "Docker Hub build triggers not imported: they fire on GitHub pushes and no \
+                 GitHub door was imported",
+            );
+            return;
+        }
+        let mut sink = Table::new(&["sinks", DOCKERHUB_SINK]);
+        sink.str("kind", "dockerhub").comment(
+            "GitHub pushes trigger Docker Hub builds, as the original's TriggerDockerHubBuildAction.",
+        );
+        if let Some((path, tokens)) = &tokens {
+            sink.str("tokens_file", &path.display().to_string());
+            self.decide(format!(
+                "{}: {} legacy build trigger(s) imported as the `dockerhub` sink's tokens_file \
+                 (read from there: keep the file, or move it and change the path)",
+                self.relative(path),
+                tokens.len()
+            ));
+        }
+        if let Some(path) = &triggers {
+            sink.str("triggers_file", &path.display().to_string());
+            self.decide(format!(
+                "{}: imported as the `dockerhub` sink's triggers_file: its builds are now \
+                 triggered, which the original never did (it never read this file)",
+                self.relative(path)
+            ));
+        }
+        self.sinks.push(sink);
+        let broker = self.broker.clone();
+        for door in self.doors.iter_mut().filter(|d| d.source == "GitHub") {
+            let sinks = door.sinks.get_or_insert_with(|| vec![broker.clone()]);
+            sinks.insert(1.min(sinks.len()), DOCKERHUB_SINK.to_owned());
+        }
+    }
+
+    fn dockerhub_not_imported(&mut self) {
         if let Some((path, tokens)) = &self.original.dockerhub_tokens {
             self.decisions.push(format!(
                 "{}: {} build trigger(s) not imported: this build has no Docker Hub trigger \

@@ -72,7 +72,12 @@ pub fn import(
     options: &Options,
 ) -> Result<Imported, ImportError> {
     let original = Original::read(dir, env)?;
-    let imported = convert(&original, options);
+    let registry = crate::registry().map_err(|e| ImportError::Invalid(e.to_string()))?;
+    let options = Options {
+        dockerhub_sink: registry.sink_kinds().contains(&"dockerhub"),
+        ..options.clone()
+    };
+    let imported = convert(&original, &options);
     check(&imported.toml)?;
     Ok(imported)
 }
@@ -91,8 +96,12 @@ pub async fn run(args: ImportArgs) -> Result<(), ImportError> {
     let env = environment(args.env_file.as_deref(), std::env::vars())?;
     let options = Options {
         listen: args.listen.clone(),
+        ..Options::default()
     };
-    let imported = import(&args.dir, env, &options)?;
+    // Absolute, so that the files the new configuration names (Docker Hub
+    // triggers) are found wherever the gateway runs.
+    let dir = std::fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
+    let imported = import(&dir, env, &options)?;
     write_private(&args.output, &imported.toml, args.force)?;
     println!("decisions to review (also at the top of the file):");
     for decision in &imported.decisions {

@@ -178,7 +178,7 @@ async fn main() -> std::process::ExitCode {
 
     let (delivered, copies) = collect(&broker.url(), events, Duration::from_secs(120)).await;
     let lost = (0..events)
-        .filter(|i| !delivered.contains(&format!("soak-{i}")))
+        .filter(|i| !delivered.contains(&format!("GitHub/acme/soak-{i}")))
         .count();
     println!(
         "sent {events} / accepted {accepted} (spooled {}) / delivered {} (and {copies} copies) / lost {lost}  [{restarts} broker restarts, concurrency {concurrency}, sending took {:.1} s]",

@@ -2,13 +2,12 @@
 //! deliver to the door's sinks, answer with the actions report.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::future::join_all;
-use gate_core::{
-    signature::body_digest, Action, ActionStatus, ActionsReport, BuiltSink, Envelope, Request,
-};
+use gate_core::{Action, ActionStatus, ActionsReport, BuiltSink, Envelope, Request, Sink};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
@@ -16,12 +15,13 @@ use http_body_util::BodyExt;
 use tracing::Instrument;
 
 use crate::body::{read_limited, BodyError};
-use crate::dedup::Begin;
+use crate::dedup::{Begin, Claim};
 use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
 use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
+use crate::identity::{event_id, notification_id, EventId};
 use crate::request_id;
 use crate::respond::{self, Body};
-use crate::state::on_spool;
+use crate::state::{on_spool, GateState};
 
 /// The parts of an HTTP request a gate needs.
 #[derive(Debug)]
@@ -209,13 +209,26 @@ where
             return refuse(rejection.status(), rejection.kind(), rejection.to_string())
         }
     };
-    let delivery = received.delivery.unwrap_or_else(|| body_digest(&bytes));
+    let EventId {
+        id: delivery,
+        deduplicated,
+    } = match event_id(
+        kind,
+        door_name,
+        received.delivery.as_deref(),
+        request.headers,
+    ) {
+        Ok(id) => id,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, "bad_idempotency_key", message),
+    };
     let created = unix_now();
+    let count = received.notifications.len();
     let envelopes: Vec<Envelope> = received
         .notifications
         .into_iter()
-        .map(|notification| Envelope {
-            delivery: delivery.clone(),
+        .enumerate()
+        .map(|(index, notification)| Envelope {
+            delivery: notification_id(&delivery, index, count),
             source: kind.to_owned(),
             door: door_name.to_owned(),
             event: received.event.clone(),
@@ -223,36 +236,64 @@ where
             notification,
         })
         .collect();
-    let dedup_key = format!("{kind}/{door_name}/{delivery}");
     let state = gateway.state();
-    let actions = match state.dedup.begin(&dedup_key) {
-        Begin::Seen => {
-            state.metrics.duplicate();
-            duplicate_actions(entry, &envelopes)
+    let claim = if deduplicated {
+        match state.dedup.begin(&delivery) {
+            Begin::Fresh(claim) => Some(claim),
+            Begin::Seen => {
+                state.metrics.duplicate();
+                return answer(
+                    kind,
+                    door_name,
+                    delivery,
+                    created,
+                    &received.event,
+                    duplicate_actions(entry, &envelopes),
+                    entry.spooled_status,
+                );
+            }
+            Begin::InFlight => {
+                let mut response = refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "in_progress",
+                    format!("delivery {delivery} is being handled by another request; retry"),
+                );
+                retry_after(&mut response, 1);
+                return response;
+            }
         }
-        Begin::InFlight => {
-            let mut response = refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "in_progress",
-                format!("delivery {delivery} is being handled by another request; retry"),
-            );
-            retry_after(&mut response, 1);
-            return response;
-        }
-        Begin::Fresh => {
-            let actions = deliver(gateway, entry, &envelopes).await;
-            let accepted = !actions.iter().any(|a| a.status == ActionStatus::Failed);
-            state.dedup.finish(&dedup_key, accepted);
-            actions
-        }
+    } else {
+        None
     };
-    let status = report_status(&actions, entry.spooled_status);
+    let actions = deliver_detached(gateway, entry, envelopes, claim).await;
+    answer(
+        kind,
+        door_name,
+        delivery,
+        created,
+        &received.event,
+        actions,
+        entry.spooled_status,
+    )
+}
+
+/// The actions report, with its status and a log line.
+fn answer(
+    kind: &str,
+    door_name: &str,
+    delivery: String,
+    created: u64,
+    event: &str,
+    actions: Vec<Action>,
+    spooled_status: StatusCode,
+) -> http::Response<Body> {
+    let status = report_status(&actions, spooled_status);
     tracing::debug!(
         source = kind,
         door = door_name,
         delivery = %delivery,
-        event = %received.event,
-        notifications = envelopes.len(),
+        event,
+        actions = actions.len(),
         status = status.as_u16(),
         "request handled"
     );
@@ -268,13 +309,93 @@ where
     )
 }
 
-/// Every notification to every sink of the door, all at once: a slow sink
-/// does not hold back the others.
-async fn deliver(gateway: &Gateway, entry: &DoorEntry, envelopes: &[Envelope]) -> Vec<Action> {
+/// Every notification to every sink of the door, as a task of its own:
+/// once the body is read and authenticated, the delivery runs to its end
+/// (delivered or spooled) even when the sender hangs up and this request's
+/// future is dropped. The claim on the event's id goes with it: recorded
+/// when every action was kept, released otherwise (and on any panic).
+async fn deliver_detached(
+    gateway: &Gateway,
+    entry: &DoorEntry,
+    envelopes: Vec<Envelope>,
+    claim: Option<Claim>,
+) -> Vec<Action> {
+    if envelopes.is_empty() {
+        // Filtered out by the source: nothing to deliver, nothing to wait for.
+        if let Some(claim) = claim {
+            claim.accept();
+        }
+        return Vec::new();
+    }
+    let state = Arc::clone(gateway.state());
+    let deadline = Duration::from_millis(gateway.server().delivery_deadline_ms);
+    let sinks: Vec<Target> = entry.sinks.iter().map(Target::of).collect();
+    let lease = gateway.delivery_lease();
+    let count = envelopes.len();
+    let task = state.running_deliveries.spawn({
+        let state = Arc::clone(&state);
+        async move {
+            let actions = deliver(&state, deadline, &sinks, &envelopes).await;
+            if !actions.iter().any(|a| a.status == ActionStatus::Failed) {
+                if let Some(claim) = claim {
+                    claim.accept();
+                }
+            }
+            drop(lease);
+            actions
+        }
+    });
+    match task.await {
+        Ok(actions) => actions,
+        // Sinks never panic; should one, the sender is told to retry.
+        Err(error) => entry
+            .sinks
+            .iter()
+            .flat_map(|sink| {
+                std::iter::repeat_with(|| {
+                    Action::failed(
+                        sink.kind,
+                        &sink.name,
+                        None,
+                        "internal",
+                        format!("the delivery task failed: {error}"),
+                    )
+                })
+                .take(count)
+            })
+            .collect(),
+    }
+}
+
+/// What a detached delivery needs of a sink (not its description).
+struct Target {
+    name: String,
+    kind: &'static str,
+    sink: Arc<dyn Sink>,
+}
+
+impl Target {
+    fn of(sink: &BuiltSink) -> Self {
+        Self {
+            name: sink.name.clone(),
+            kind: sink.kind,
+            sink: Arc::clone(&sink.sink),
+        }
+    }
+}
+
+/// Every notification to every sink, all at once: a slow sink does not
+/// hold back the others.
+async fn deliver(
+    state: &Arc<GateState>,
+    deadline: Duration,
+    sinks: &[Target],
+    envelopes: &[Envelope],
+) -> Vec<Action> {
     let deliveries = envelopes.iter().flat_map(|envelope| {
-        entry.sinks.iter().map(move |sink| async move {
-            let action = deliver_or_spool(gateway, sink, envelope).await;
-            gateway.state().metrics.action(&sink.name, &action);
+        sinks.iter().map(move |sink| async move {
+            let action = deliver_or_spool(state, deadline, sink, envelope).await;
+            state.metrics.action(&sink.name, &action);
             action
         })
     });
@@ -284,9 +405,13 @@ async fn deliver(gateway: &Gateway, entry: &DoorEntry, envelopes: &[Envelope]) -
 /// Deliver within the deadline; on failure keep the event in the spool (the
 /// action says `spooled`, with the failure as the reason), or fail when
 /// there is no spool or it cannot take the event.
-async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelope) -> Action {
-    let deadline_ms = gateway.server().delivery_deadline_ms;
-    let deadline = Duration::from_millis(deadline_ms);
+async fn deliver_or_spool(
+    state: &GateState,
+    deadline: Duration,
+    sink: &Target,
+    envelope: &Envelope,
+) -> Action {
+    let deadline_ms = deadline.as_millis();
     let action = match tokio::time::timeout(deadline, sink.sink.deliver(envelope)).await {
         Ok(action) => action,
         Err(_) => Action::failed(
@@ -300,7 +425,6 @@ async fn deliver_or_spool(gateway: &Gateway, sink: &BuiltSink, envelope: &Envelo
     if action.status != ActionStatus::Failed {
         return action;
     }
-    let state = gateway.state();
     let Some(spool) = &state.spool else {
         return action;
     };

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
 use http::StatusCode;
 use serde_json::json;
 
 use crate::compat::{self, CompatConfig};
-use crate::config::{Config, ServerConfig};
+use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
 use crate::deliveries::DeliveriesConfig;
 use crate::rate_limit::{RateLimit, RateLimitConfig};
 use crate::state::GateState;
@@ -27,11 +28,12 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// A door and where its notifications go.
+/// A door and where its notifications go (`S`: the sinks as built, or
+/// only as validated by `config check`).
 #[derive(Debug)]
-pub struct DoorEntry {
+pub struct DoorEntry<S = BuiltSink> {
     pub door: OpenDoor,
-    pub sinks: Vec<BuiltSink>,
+    pub sinks: Vec<S>,
     pub rate_limit: Option<RateLimit>,
     /// The answer's status when an event waits in the spool (200 or 202).
     pub spooled_status: StatusCode,
@@ -49,12 +51,37 @@ pub enum DoorMatch {
     Wildcard,
 }
 
+/// Everything a configuration describes, before it becomes a gateway.
+struct Assembled<S> {
+    doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+    sinks: BTreeMap<String, S>,
+    /// `Source/door` of the original `/config` report's services, in order.
+    services: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+/// What `config check` found in a valid configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub doors: usize,
+    pub sinks: usize,
+    /// What works but should not stay so (see [`Gateway::warnings`]).
+    pub warnings: Vec<String>,
+}
+
 /// The configured gateway: what the HTTP service and the CLI work on.
 pub struct Gateway {
     registry: Arc<Registry>,
     server: ServerConfig,
     doors: BTreeMap<String, BTreeMap<String, DoorEntry>>,
     sinks: BTreeMap<String, BuiltSink>,
+    /// `[spool]` and `[dedup]` as configured: read by the redelivery loop
+    /// and by a reload, which applies what can change live.
+    spool: SpoolConfig,
+    dedup: DedupConfig,
+    /// Held by each delivery running on this gateway's sinks (they outlive
+    /// their requests), so that a reload closes the sinks only after them.
+    delivery_leases: Arc<()>,
     state: Arc<GateState>,
     compat: CompatConfig,
     /// `Source/door` of the original `/config` report's services, in order.
@@ -78,8 +105,78 @@ impl Gateway {
     ///
     /// The gateway has no spool (a sink failure is answered 503) until
     /// [`Gateway::with_state`] gives it one.
-    pub fn build(config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
+    pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        let Assembled {
+            doors,
+            sinks,
+            services,
+            warnings,
+        } = assemble(
+            &mut config,
+            &registry,
+            |registry, kind, name, table, location| {
+                registry.build_sink(kind, name, table, location)
+            },
+        )?;
+        Ok(Self {
+            registry,
+            deliveries: config.deliveries,
+            server: config.server,
+            doors,
+            sinks,
+            spool: config.spool,
+            dedup: config.dedup,
+            delivery_leases: Arc::new(()),
+            state,
+            compat: config.compat,
+            services,
+            warnings,
+        })
+    }
+
+    /// Everything [`Gateway::build`] checks, without building: no sink is
+    /// started (no connection, no file created), no spool opened. Also
+    /// checks that the spool file can be created or written. Every problem
+    /// is reported.
+    pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+        let assembled = assemble(
+            &mut config,
+            registry,
+            |registry, kind, name, table, location| {
+                registry
+                    .validate_sink(kind, name, table, location)
+                    .map(|()| name.to_owned())
+            },
+        );
+        let mut errors = match &assembled {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.clone(),
+        };
+        if config.spool.enabled {
+            if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
+                errors.push(ConfigError::new("spool.path", message));
+            }
+        }
+        match assembled {
+            Ok(assembled) if errors.is_empty() => Ok(Checked {
+                doors: assembled.doors.values().map(BTreeMap::len).sum(),
+                sinks: assembled.sinks.len(),
+                warnings: assembled.warnings,
+            }),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// Open every door and make every sink with `make_sink` (built or only
+/// validated), collecting every problem.
+fn assemble<S: Clone>(
+    config: &mut Config,
+    registry: &Registry,
+    mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
+) -> Result<Assembled<S>, ConfigErrors> {
+    {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let server_spooled_status =
@@ -94,7 +191,7 @@ impl Gateway {
         // Declared sinks whose settings failed: doors naming them get no
         // second, misleading "unknown sink" error.
         let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
-        for (name, mut table) in config.sinks {
+        for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
                 Some(toml::Value::String(kind)) => kind,
@@ -113,7 +210,7 @@ impl Gateway {
                     continue;
                 }
             };
-            match registry.build_sink(&kind, &name, table, &location) {
+            match make_sink(registry, &kind, &name, table, &location) {
                 Ok(sink) => {
                     sinks.insert(name, sink);
                 }
@@ -126,7 +223,7 @@ impl Gateway {
             .filter(|name| !sinks.contains_key(*name))
             .collect();
         let mut doors = BTreeMap::new();
-        for (written_kind, section) in config.sources {
+        for (written_kind, section) in std::mem::take(&mut config.sources) {
             // An environment override can only write a source it adds in
             // lower case (GATE__SOURCES__GITHUB__... makes `github`).
             let kind = registry
@@ -252,12 +349,14 @@ impl Gateway {
         }
         let named: Vec<(String, String)> = doors
             .iter()
-            .flat_map(|(kind, doors): (&String, &BTreeMap<String, DoorEntry>)| {
-                doors
-                    .keys()
-                    .filter(|name| name.as_str() != WILDCARD_DOOR)
-                    .map(move |name| (kind.clone(), name.clone()))
-            })
+            .flat_map(
+                |(kind, doors): (&String, &BTreeMap<String, DoorEntry<S>>)| {
+                    doors
+                        .keys()
+                        .filter(|name| name.as_str() != WILDCARD_DOOR)
+                        .map(move |name| (kind.clone(), name.clone()))
+                },
+            )
             .collect();
         let services = compat::services(
             &config.compat.config_services,
@@ -271,19 +370,16 @@ impl Gateway {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Self {
-            registry,
-            deliveries: config.deliveries,
-            server: config.server,
+        Ok(Assembled {
             doors,
             sinks,
-            state,
-            compat: config.compat,
             services,
             warnings,
         })
     }
+}
 
+impl Gateway {
     /// Use `state` (spool, delivery-id memory): the one opened at start,
     /// or the previous gateway's on a reload.
     pub fn with_state(mut self, state: Arc<GateState>) -> Self {
@@ -301,6 +397,43 @@ impl Gateway {
 
     pub fn server(&self) -> &ServerConfig {
         &self.server
+    }
+
+    pub fn spool_settings(&self) -> &SpoolConfig {
+        &self.spool
+    }
+
+    pub fn dedup_settings(&self) -> &DedupConfig {
+        &self.dedup
+    }
+
+    /// The first wait before retrying a failed sink, and the cap of its
+    /// doubling.
+    pub fn retry_timings(&self) -> (Duration, Duration) {
+        let initial = self.spool.retry_initial_ms.max(1);
+        let max = self.spool.retry_max_ms.max(initial);
+        (Duration::from_millis(initial), Duration::from_millis(max))
+    }
+
+    /// A token a delivery holds while it uses this gateway's sinks.
+    pub(crate) fn delivery_lease(&self) -> Arc<()> {
+        Arc::clone(&self.delivery_leases)
+    }
+
+    /// Whether a request or a delivery still uses this gateway.
+    pub(crate) fn in_use(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1 || Arc::strong_count(&self.delivery_leases) > 1
+    }
+
+    /// A reload keeps the settings that only a restart can change, so that
+    /// what this gateway reports is what runs.
+    pub(crate) fn keep_running_settings(&mut self, running: &Gateway) {
+        self.server.listen = running.server.listen;
+        self.server.max_connections = running.server.max_connections;
+        self.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
+        self.spool.enabled = running.spool.enabled;
+        self.spool.path.clone_from(&running.spool.path);
+        self.spool.max_entries = running.spool.max_entries;
     }
 
     /// `[deliveries]`: what the recent-deliveries history keeps and who reads it.
@@ -440,11 +573,11 @@ impl Gateway {
     }
 }
 
-fn resolve_sinks(
+fn resolve_sinks<S: Clone>(
     names: &[String],
-    sinks: &BTreeMap<String, BuiltSink>,
+    sinks: &BTreeMap<String, S>,
     location: &str,
-) -> Result<Vec<BuiltSink>, ConfigError> {
+) -> Result<Vec<S>, ConfigError> {
     if names.is_empty() {
         return Err(ConfigError::new(
             location,

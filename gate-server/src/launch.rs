@@ -10,6 +10,7 @@ use std::sync::Arc;
 use gate_spool::SpoolError;
 
 use crate::config::LoadError;
+use crate::gateway::Checked;
 use crate::state::GateState;
 use crate::{reload, server, Config, ConfigErrors, Gateway, RegistryError, SharedGateway};
 
@@ -61,6 +62,13 @@ pub async fn load(path: Option<&Path>) -> Result<Config, LaunchError> {
 /// Check a configuration against every plugin linked into this binary.
 pub fn build(config: Config) -> Result<Gateway, LaunchError> {
     Gateway::build(config, crate::registry()?).map_err(LaunchError::Invalid)
+}
+
+/// `config check`: every check of [`build`], and that the spool file can be
+/// written, without starting anything (no connection, no file created).
+pub fn check(config: Config) -> Result<Checked, LaunchError> {
+    let registry = crate::registry()?;
+    Gateway::check(config, &registry).map_err(LaunchError::Invalid)
 }
 
 /// Serve until SIGTERM or ctrl-c; SIGHUP reloads `path`. Spooled events of

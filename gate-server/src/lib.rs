@@ -10,6 +10,7 @@ mod dedup;
 pub mod deliveries;
 mod gate;
 pub mod gateway;
+pub mod identity;
 pub mod launch;
 mod metrics;
 mod plugins;

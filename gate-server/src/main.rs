@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use gate_server::{launch, Gateway};
+use gate_server::launch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -143,15 +143,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Config {
             action: ConfigAction::Check { config },
         } => {
-            let gateway = build(&config).await?;
-            for warning in gateway.warnings() {
+            let loaded = launch::load(config.config.as_deref()).await?;
+            let checked = launch::check(loaded)?;
+            for warning in &checked.warnings {
                 println!("warning: {warning}");
             }
             println!(
                 "configuration OK: {} door(s), {} sink(s); sources linked: {}",
-                gateway.door_count(),
-                gateway.sinks().count(),
-                gateway.registry().source_kinds().join(", ")
+                checked.doors,
+                checked.sinks,
+                gate_server::registry()?.source_kinds().join(", ")
             );
             Ok(())
         }
@@ -172,9 +173,4 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-async fn build(arg: &ConfigArg) -> anyhow::Result<Gateway> {
-    let config = launch::load(arg.config.as_deref()).await?;
-    Ok(launch::build(config)?)
 }

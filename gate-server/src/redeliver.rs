@@ -40,7 +40,9 @@ pub async fn run(shared: SharedGateway, stop: impl Future<Output = ()>) {
                 Duration::ZERO
             }
             Pass::Failed => {
-                let next = backoff.map_or(state.retry_initial, |b| (b * 2).min(state.retry_max));
+                // From the current gateway: a reload changes them live.
+                let (initial, max) = gateway.retry_timings();
+                let next = backoff.map_or(initial, |b| (b * 2).min(max));
                 backoff = Some(next);
                 with_jitter(next)
             }

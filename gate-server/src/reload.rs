@@ -1,7 +1,14 @@
 //! Configuration reload (SIGHUP): the new file is loaded and validated whole;
 //! only then is the new gateway swapped in, keeping the spool and the
 //! delivery-id memory. A bad file changes nothing but a log line.
+//!
+//! Every setting read per request (doors, sinks, limits, deadlines,
+//! maintenance), the retry timings and the `[dedup]` limits apply at once.
+//! The listening socket, the connection limit and header timeout of the
+//! accept loop, and the spool file are set up once: a change to them is
+//! logged by name, and the running value is kept until a restart.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,8 +24,24 @@ where
     Fut: Future<Output = Result<Gateway, String>>,
 {
     match load().await {
-        Ok(gateway) => {
-            let state = Arc::clone(shared.current().state());
+        Ok(mut gateway) => {
+            let running = shared.current();
+            for change in needs_restart(&running, &gateway) {
+                tracing::warn!(
+                    setting = change.setting,
+                    running = %change.running,
+                    configured = %change.configured,
+                    "{} changed: it needs a restart; the running value is kept",
+                    change.setting
+                );
+            }
+            gateway.keep_running_settings(&running);
+            let state = Arc::clone(running.state());
+            let dedup = gateway.dedup_settings();
+            state
+                .dedup
+                .set_limits(Duration::from_secs(dedup.window_seconds), dedup.max_entries);
+            drop(running);
             let old = shared.replace(Arc::new(gateway.with_state(state)));
             tokio::spawn(close_when_idle(old));
             tracing::info!("configuration reloaded");
@@ -29,6 +52,55 @@ where
             false
         }
     }
+}
+
+/// A setting whose new value waits for a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub setting: &'static str,
+    pub running: String,
+    pub configured: String,
+}
+
+/// The settings that differ between the running gateway and a new
+/// configuration and cannot change without a restart.
+pub fn needs_restart(running: &Gateway, configured: &Gateway) -> Vec<Change> {
+    let (old, new) = (running.server(), configured.server());
+    let (old_spool, new_spool) = (running.spool_settings(), configured.spool_settings());
+    let mut changes = Vec::new();
+    let mut compare = |setting: &'static str, running: &dyn Display, configured: &dyn Display| {
+        let (running, configured) = (running.to_string(), configured.to_string());
+        if running != configured {
+            changes.push(Change {
+                setting,
+                running,
+                configured,
+            });
+        }
+    };
+    compare("server.listen", &old.listen, &new.listen);
+    compare(
+        "server.max_connections",
+        &old.max_connections,
+        &new.max_connections,
+    );
+    compare(
+        "server.header_read_timeout_ms",
+        &old.header_read_timeout_ms,
+        &new.header_read_timeout_ms,
+    );
+    compare("spool.enabled", &old_spool.enabled, &new_spool.enabled);
+    compare(
+        "spool.path",
+        &old_spool.path.display(),
+        &new_spool.path.display(),
+    );
+    compare(
+        "spool.max_entries",
+        &old_spool.max_entries,
+        &new_spool.max_entries,
+    );
+    changes
 }
 
 /// Reload on every SIGHUP until the process ends.
@@ -49,11 +121,11 @@ where
     }
 }
 
-/// Requests that started on the old gateway hold it; close its sinks once
-/// they are done (or after the drain timeout).
+/// Requests and deliveries that started on the old gateway hold it; close
+/// its sinks once they are done (or after the drain timeout).
 async fn close_when_idle(old: Arc<Gateway>) {
     let started = Instant::now();
-    while Arc::strong_count(&old) > 1 && started.elapsed() < DRAIN_TIMEOUT {
+    while old.in_use() && started.elapsed() < DRAIN_TIMEOUT {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     old.close().await;

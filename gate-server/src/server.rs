@@ -89,6 +89,13 @@ pub async fn serve(
     {
         tracing::warn!("in-flight requests still running after {DRAIN_TIMEOUT:?}; stopping anyway");
     }
+    // Deliveries whose senders hung up are not connections: wait for them
+    // too, or they would be cut before reaching a sink or the spool.
+    shared
+        .current()
+        .state()
+        .finish_deliveries(DRAIN_TIMEOUT)
+        .await;
     let _ = stop_redelivery.send(());
     let _ = redelivery.await;
     shared.current().close().await;

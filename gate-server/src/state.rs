@@ -1,13 +1,15 @@
 //! What outlives a configuration reload: the spool file, the memory of
-//! delivery ids, the retry settings. A reloaded gateway takes the old state.
+//! delivery ids, the deliveries still running, the metrics. A reloaded
+//! gateway takes the old state.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use gate_spool::{Spool, SpoolError};
 use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, SpoolConfig};
+use crate::config::Config;
 use crate::dedup::Dedup;
 use crate::deliveries::Deliveries;
 use crate::metrics::Metrics;
@@ -15,9 +17,10 @@ use crate::metrics::Metrics;
 #[derive(Debug)]
 pub struct GateState {
     pub spool: Option<Arc<Spool>>,
-    pub dedup: Dedup,
-    pub retry_initial: Duration,
-    pub retry_max: Duration,
+    pub dedup: Arc<Dedup>,
+    /// Deliveries run as their own tasks, so that a sender hanging up does
+    /// not cancel them; shutdown waits for them before closing the sinks.
+    pub running_deliveries: TaskTracker,
     /// Woken when an event is spooled, so redelivery starts promptly.
     pub spooled: Notify,
     pub metrics: Metrics,
@@ -45,23 +48,33 @@ impl GateState {
     }
 
     fn with_spool(config: &Config, spool: Option<Arc<Spool>>) -> Self {
-        let SpoolConfig {
-            retry_initial_ms,
-            retry_max_ms,
-            ..
-        } = config.spool;
         Self {
             spool,
-            dedup: Dedup::new(
+            dedup: Arc::new(Dedup::new(
                 Duration::from_secs(config.dedup.window_seconds),
                 config.dedup.max_entries,
-            ),
-            retry_initial: Duration::from_millis(retry_initial_ms.max(1)),
-            retry_max: Duration::from_millis(retry_max_ms.max(retry_initial_ms).max(1)),
+            )),
+            running_deliveries: TaskTracker::new(),
             spooled: Notify::new(),
             metrics: Metrics::default(),
             deliveries: Deliveries::new(config.deliveries.per_door),
         }
+    }
+
+    /// Let the deliveries still running end (up to `limit`); they end by
+    /// themselves within the delivery deadline plus a spool write.
+    pub async fn finish_deliveries(&self, limit: Duration) {
+        self.running_deliveries.close();
+        if tokio::time::timeout(limit, self.running_deliveries.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.running_deliveries.len(),
+                "deliveries still running after {limit:?}"
+            );
+        }
+        self.running_deliveries.reopen();
     }
 }
 

@@ -70,7 +70,8 @@ async fn signed_push_becomes_one_persistent_confirmed_message() {
     );
     assert_eq!(
         properties.message_id().as_ref().map(|m| m.as_str()),
-        Some("delivery-e2e-1")
+        Some("GitHub/acme/delivery-e2e-1"),
+        "the sender's id, scoped by source and door"
     );
     assert!(properties.timestamp().is_some_and(|t| t > 1_700_000_000));
     let headers = properties.headers().as_ref().expect("headers");
@@ -249,7 +250,10 @@ async fn broker_outage_answers_503_then_recovers_without_restart() {
         .iter()
         .filter_map(|m| m.properties.message_id().as_ref().map(|id| id.to_string()))
         .collect();
-    assert_eq!(ids, ["before-outage", "after-outage"]);
+    assert_eq!(
+        ids,
+        ["GitHub/acme/before-outage", "GitHub/acme/after-outage"]
+    );
     server.stop().await;
     consumer.delete().await;
 }
@@ -287,7 +291,7 @@ async fn missing_exchange_is_503_until_it_exists() {
             .as_ref()
             .map(|m| m.to_string())
             .as_deref(),
-        Some("with-exchange")
+        Some("GitHub/acme/with-exchange")
     );
     server.stop().await;
     consumer.delete().await;

@@ -164,3 +164,114 @@ fn check_catches_a_group_missing_from_known_groups() {
     let (code, _, stderr) = gate_server(&["config", "check", "--config", &path]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// `config check` validates; it starts nothing. The broker address is a
+/// listening socket that must see no connection, and neither the file
+/// sink's output nor the spool may be created.
+#[test]
+fn check_opens_no_connection_and_creates_no_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    broker.set_nonblocking(true).expect("nonblocking");
+    let out = dir.path().join("out/notifications.jsonl");
+    let spool = dir.path().join("spool/gate.redb");
+    let path = write(
+        &dir,
+        "gate.toml",
+        &format!(
+            r#"
+            [server]
+            default_sinks = ["rabbit", "local"]
+            [spool]
+            path = {spool:?}
+            [sinks.rabbit]
+            kind = "amqp"
+            url = "amqp://guest:guest@{broker}/%2f"
+            [sinks.local]
+            kind = "file"
+            path = {out:?}
+            [sources.GitHub.doors.acme]
+            secrets = ["s"]
+            "#,
+            broker = broker.local_addr().expect("addr"),
+            spool = spool.display().to_string(),
+            out = out.display().to_string(),
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+        .args(["config", "check", "--config", &path])
+        .env_remove("GATE_CONFIG")
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("run gate-server");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("configuration OK: 1 door(s), 2 sink(s)"),
+        "{stdout}"
+    );
+    assert!(
+        matches!(broker.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "config check connected to the broker"
+    );
+    assert!(
+        !stderr.to_lowercase().contains("connect") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "the file sink's folder was created"
+    );
+    assert!(!dir.path().join("spool").exists(), "the spool was created");
+
+    // A closed port: the answer is the same, from the file alone.
+    drop(broker);
+    let (code, stdout, stderr) = gate_server(&["config", "check", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("configuration OK"), "{stdout}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// The spool path is checked with everything else, and every problem is
+/// listed at once.
+#[test]
+fn check_lists_an_unwritable_spool_with_the_other_problems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_a_folder = dir.path().join("plain-file");
+    std::fs::write(&not_a_folder, "").expect("write");
+    let path = write(
+        &dir,
+        "gate.toml",
+        &format!(
+            r#"
+            [spool]
+            path = {spool:?}
+            [sinks.local]
+            kind = "file"
+            log = false
+            [sinks.rabbit]
+            kind = "amqp"
+            url = "amqp://127.0.0.1:1/%2f"
+            exchange = " "
+            [sources.GitHub.doors.acme]
+            sinks = ["local"]
+            secrets = ["s"]
+            "#,
+            spool = not_a_folder.join("gate.redb").display().to_string(),
+        ),
+    );
+    let (code, _, stderr) = gate_server(&["config", "check", "--config", &path]);
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        "sinks.local: a file sink needs a path or log = true",
+        "sinks.rabbit: exchange must not be empty",
+        "spool.path: cannot create",
+        "(3 problem(s))",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}

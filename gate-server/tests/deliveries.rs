@@ -109,7 +109,7 @@ async fn requests_are_kept_per_door_with_credentials_redacted() {
     assert_eq!(rows[0]["id"], generated.as_str(), "newest first");
     assert_eq!(rows[0]["status"], 403);
     assert_eq!(rows[1]["id"], "lb-42");
-    assert_eq!(rows[1]["delivery"], "d-1");
+    assert_eq!(rows[1]["delivery"], "GitHub/acme/d-1");
     assert_eq!(rows[1]["event"], "push");
 
     let one = get(&gateway, "/deliveries/lb-42", Some(ADMIN)).await.json();
@@ -141,7 +141,10 @@ async fn requests_are_kept_per_door_with_credentials_redacted() {
         .iter()
         .map(|row| row["delivery"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(deliveries, ["d-6", "d-5", "d-4"]);
+    assert_eq!(
+        deliveries,
+        ["GitHub/acme/d-6", "GitHub/acme/d-5", "GitHub/acme/d-4"]
+    );
     assert_eq!(
         get(&gateway, "/deliveries/lb-42", Some(ADMIN)).await.status,
         404
@@ -205,7 +208,7 @@ async fn the_command_lists_shows_and_replays_under_a_new_delivery_id() {
             .expect("cli");
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("req-cli-1  GitHub/acme  push  cli-1  200"),
+        stdout.contains("req-cli-1  GitHub/acme  push  GitHub/acme/cli-1  200"),
         "{stdout}"
     );
 
@@ -216,7 +219,7 @@ async fn the_command_lists_shows_and_replays_under_a_new_delivery_id() {
             .expect("cli");
     assert_eq!(code, 0, "{stderr}");
     let shown: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    assert_eq!(shown["answer"]["delivery"], "cli-1");
+    assert_eq!(shown["answer"]["delivery"], "GitHub/acme/cli-1");
 
     let cfg = config_path.clone();
     let (code, stdout, stderr) =
@@ -226,7 +229,7 @@ async fn the_command_lists_shows_and_replays_under_a_new_delivery_id() {
     assert_eq!(code, 0, "{stderr}\n{stdout}");
     let replayed: serde_json::Value = serde_json::from_str(&stdout).expect("the gateway's report");
     let new_id = replayed["delivery"].as_str().expect("delivery id");
-    assert!(new_id.starts_with("cli-1.replay-"), "{new_id}");
+    assert!(new_id.starts_with("GitHub/acme/cli-1.replay-"), "{new_id}");
     assert_eq!(replayed["actions"][0]["status"], "delivered", "{replayed}");
     let written = std::fs::read_to_string(&out).expect("file sink");
     assert_eq!(
@@ -335,7 +338,8 @@ async fn the_page_lists_deliveries_and_shows_one_in_a_real_browser() {
         rows[0]
     );
     assert!(
-        rows[1].contains("<td>page-1</td>") && rows[1].contains("<td class=\"ok\">200</td>"),
+        rows[1].contains("<td>GitHub/acme/page-1</td>")
+            && rows[1].contains("<td class=\"ok\">200</td>"),
         "{}",
         rows[1]
     );

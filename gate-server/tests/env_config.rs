@@ -49,7 +49,10 @@ async fn environment_adds_a_source_door_and_sink_that_receive_a_push() {
     .await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let written = std::fs::read_to_string(&out).expect("the env-declared sink wrote");
-    assert!(written.contains("\"delivery\":\"env-1\""), "{written}");
+    assert!(
+        written.contains("\"delivery\":\"GitHub/acme/env-1\""),
+        "{written}"
+    );
 }
 
 #[test]

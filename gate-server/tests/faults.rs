@@ -106,6 +106,8 @@ async fn drain_ids(url: &str, queue: &str, quiet: Duration) -> BTreeMap<String, 
             .as_ref()
             .map(|m| m.to_string())
             .unwrap_or_default();
+        // Message ids are `GitHub/acme/<the sender's delivery id>`.
+        let id = id.strip_prefix("GitHub/acme/").unwrap_or(&id).to_owned();
         *counts.entry(id).or_insert(0) += 1;
         delivery.ack(BasicAckOptions::default()).await.expect("ack");
     }

@@ -85,7 +85,7 @@ async fn signed_push_is_delivered_and_reported() {
     let report = answer.json();
     assert_eq!(report["gate"], "GitHub");
     assert_eq!(report["door"], "acme");
-    assert_eq!(report["delivery"], "delivery-1");
+    assert_eq!(report["delivery"], "GitHub/acme/delivery-1");
     assert!(report["created"]
         .as_u64()
         .is_some_and(|t| t > 1_700_000_000));

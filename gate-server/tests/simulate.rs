@@ -181,7 +181,7 @@ fn github_gets_its_event_and_a_generated_delivery() {
     assert!(
         report["delivery"]
             .as_str()
-            .is_some_and(|d| d.starts_with("simulate-")),
+            .is_some_and(|d| d.starts_with("GitHub/acme/simulate-")),
         "{report}"
     );
     let notification = &report["notifications"][0];

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::amqp::Consumer;
 use common::{github_headers, github_signature, payload, unique, Running, AMQP_URL};
 use gate_conduit::test_server::{Reply, TestServer};
-use gate_core::signature::{body_digest, sign_hmac_hex, HmacAlgorithm};
+use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
 use http::StatusCode;
 use lapin::types::AMQPValue;
 use serde_json::Value;
@@ -24,7 +24,8 @@ struct Expected<'a> {
     source: &'a str,
     door: &'a str,
     event: &'a str,
-    /// The message id: the sender's delivery id, else the body's SHA-256.
+    /// The message id: `<Source>/<door>/` and the sender's delivery id, or
+    /// else the payload's own identity.
     message_id: &'a str,
     service: &'a str,
     project: &'a str,
@@ -201,7 +202,7 @@ async fn github_merged_pull_request_reaches_the_exchange() {
                 source: "GitHub",
                 door: "acme",
                 event: "pull_request",
-                message_id: delivery,
+                message_id: &format!("GitHub/acme/{delivery}"),
                 service: "GitHub",
                 project: "acme",
                 group: "web",
@@ -232,7 +233,6 @@ async fn dockerhub_push_with_a_token_reaches_the_exchange() {
     )
     .await;
     let body = payload("dockerhub/push-tag.json");
-    let digest = body_digest(&body);
     let headers = owned(&[("content-type", "application/json")]);
     let notification = rig
         .deliver(
@@ -244,7 +244,8 @@ async fn dockerhub_push_with_a_token_reaches_the_exchange() {
                 source: "DockerHub",
                 door: "acme",
                 event: "push",
-                message_id: &digest,
+                // Repository, tag and push time.
+                message_id: "DockerHub/acme/acme/widgets:1.2.0@1764072000",
                 service: "DockerHub",
                 project: "acme",
                 group: "docker",
@@ -278,7 +279,6 @@ async fn jenkins_failed_build_reaches_the_exchange() {
     )
     .await;
     let body = payload("jenkins/completed-failure.json");
-    let digest = body_digest(&body);
     let bearer = format!("Bearer {JENKINS_TOKEN}");
     let headers = owned(&[
         ("content-type", "application/json"),
@@ -295,7 +295,8 @@ async fn jenkins_failed_build_reaches_the_exchange() {
                 source: "Jenkins",
                 door: "acme",
                 event: "completed.failure",
-                message_id: &digest,
+                // Job, build number and phase.
+                message_id: "Jenkins/acme/widgets-main#42:COMPLETED",
                 service: "Jenkins",
                 project: "acme",
                 group: "widgets",
@@ -345,7 +346,7 @@ async fn native_notification_signed_with_hmac_reaches_the_exchange() {
                 source: "Notification",
                 door: "acme",
                 event: "deploy.finished",
-                message_id: &delivery,
+                message_id: &format!("Notification/acme/{delivery}"),
                 service: "Deployer",
                 project: "widgets",
                 group: "ops",
@@ -383,7 +384,6 @@ fn phabricator_doors() -> String {
 async fn phabricator_signed_herald_webhook_reaches_the_exchange() {
     let mut rig = Rig::start("test.e2e.herald", &phabricator_doors()).await;
     let body = payload("phabricator/herald_task.json");
-    let digest = body_digest(&body);
     let signature = sign_hmac_hex(HmacAlgorithm::Sha256, HOOK_KEY.as_bytes(), &body);
     let headers = owned(&[
         ("content-type", "application/json"),
@@ -399,7 +399,8 @@ async fn phabricator_signed_herald_webhook_reaches_the_exchange() {
                 source: "Phabricator",
                 door: "acme",
                 event: "TASK",
-                message_id: &digest,
+                // The object and its transactions.
+                message_id: "Phabricator/acme/PHID-TASK-4mxk2ofyzq3vbc7hd5ln:PHID-XACT-TASK-ssv5tdkyi2oxbcq,PHID-XACT-TASK-fq6d3jg5yq4wz3x",
                 service: "Phabricator",
                 project: "acme",
                 group: "phabricator",
@@ -435,7 +436,6 @@ async fn phabricator_signed_herald_webhook_reaches_the_exchange() {
 async fn phabricator_feed_story_form_reaches_the_exchange() {
     let mut rig = Rig::start("test.e2e.feed", &phabricator_doors()).await;
     let body = payload("phabricator/feed_task.form");
-    let digest = body_digest(&body);
     let headers = owned(&[("content-type", "application/x-www-form-urlencoded")]);
     let notification = rig
         .deliver(
@@ -447,7 +447,7 @@ async fn phabricator_feed_story_form_reaches_the_exchange() {
                 source: "Phabricator",
                 door: "acme",
                 event: "TASK",
-                message_id: &digest,
+                message_id: "Phabricator/acme/story:48211",
                 service: "Phabricator",
                 project: "acme",
                 // The keyword rule matches "Login" in the story text.
@@ -515,7 +515,10 @@ async fn http_sink_forwards_a_signed_notification_to_a_local_server() {
     assert_eq!(forward.method, http::Method::POST);
     assert_eq!(forward.uri.path(), "/hooks/ci");
     assert_eq!(forward.header("content-type"), Some("application/json"));
-    assert_eq!(forward.header("x-gate-delivery"), Some(delivery.as_str()));
+    assert_eq!(
+        forward.header("x-gate-delivery"),
+        Some(format!("GitHub/acme/{delivery}").as_str())
+    );
     assert_eq!(forward.header("x-gate-source"), Some("GitHub"));
     assert_eq!(forward.header("x-gate-event"), Some("pull_request"));
     assert_eq!(forward.header("x-team"), Some("ci"));

@@ -48,10 +48,17 @@ async fn push(server: &Running, delivery: &str) -> common::Answer {
     server.post("/gate/GitHub/acme", &headers, body).await
 }
 
+/// The sender's delivery ids of the messages, in order; every message id
+/// must be scoped by its source and door (`GitHub/acme/<id>`).
 fn message_ids(messages: &[lapin::message::Delivery]) -> Vec<String> {
     messages
         .iter()
         .filter_map(|m| m.properties.message_id().as_ref().map(|id| id.to_string()))
+        .map(|id| {
+            id.strip_prefix("GitHub/acme/")
+                .unwrap_or_else(|| panic!("message id {id:?} is not scoped"))
+                .to_owned()
+        })
         .collect()
 }
 

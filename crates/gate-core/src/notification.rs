@@ -68,7 +68,8 @@ pub fn routing_segment(value: &str) -> String {
 /// it. Owned and serialisable so that it can be stored and delivered later.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Envelope {
-    /// Delivery id: the source's own (e.g. `X-GitHub-Delivery`) or a body hash.
+    /// The event's id, unique per source and door (`<Source>/<door>/<id>`,
+    /// see `Received::delivery`); the AMQP `message_id`.
     pub delivery: String,
     /// Registered source kind, e.g. `GitHub`.
     pub source: String,

@@ -39,6 +39,7 @@ pub fn erase<S: Source>(source: S) -> Box<dyn DynSource> {
 pub struct SinkRegistration {
     kind: &'static str,
     build: fn(&str, toml::Table, &str) -> Result<BuiltSink, ConfigError>,
+    validate: fn(&str, toml::Table, &str) -> Result<(), ConfigError>,
 }
 
 impl SinkRegistration {
@@ -46,6 +47,7 @@ impl SinkRegistration {
         Self {
             kind: F::KIND,
             build: build_sink::<F>,
+            validate: validate_sink::<F>,
         }
     }
 
@@ -54,14 +56,32 @@ impl SinkRegistration {
     }
 }
 
+fn sink_config<F: SinkFactory>(
+    name: &str,
+    table: toml::Table,
+    location: &str,
+) -> Result<F::Config, ConfigError> {
+    let config: F::Config = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
+    F::validate(name, &config).map_err(|message| ConfigError::new(location, message))?;
+    Ok(config)
+}
+
+fn validate_sink<F: SinkFactory>(
+    name: &str,
+    table: toml::Table,
+    location: &str,
+) -> Result<(), ConfigError> {
+    sink_config::<F>(name, table, location).map(drop)
+}
+
 fn build_sink<F: SinkFactory>(
     name: &str,
     table: toml::Table,
     location: &str,
 ) -> Result<BuiltSink, ConfigError> {
-    let config: F::Config = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
+    let config = sink_config::<F>(name, table, location)?;
     let described = serde_json::to_value(&config)
         .map_err(|e| ConfigError::new(location, format!("cannot describe sink: {e}")))?;
     let sink = F::build(name, config).map_err(|message| ConfigError::new(location, message))?;
@@ -182,7 +202,7 @@ impl Registry {
         self.sources.get(kind).map(|s| s.as_ref())
     }
 
-    /// Build a sink instance of a registered kind.
+    /// Build a sink instance of a registered kind (validated first).
     pub fn build_sink(
         &self,
         kind: &str,
@@ -190,7 +210,27 @@ impl Registry {
         table: toml::Table,
         location: &str,
     ) -> Result<BuiltSink, ConfigError> {
-        let registration = self.sinks.get(kind).ok_or_else(|| {
+        (self.sink_registration(kind, location)?.build)(name, table, location)
+    }
+
+    /// Check a sink's settings as [`Registry::build_sink`] would, without
+    /// building it: no connection, no file (`config check`).
+    pub fn validate_sink(
+        &self,
+        kind: &str,
+        name: &str,
+        table: toml::Table,
+        location: &str,
+    ) -> Result<(), ConfigError> {
+        (self.sink_registration(kind, location)?.validate)(name, table, location)
+    }
+
+    fn sink_registration(
+        &self,
+        kind: &str,
+        location: &str,
+    ) -> Result<&'static SinkRegistration, ConfigError> {
+        self.sinks.get(kind).copied().ok_or_else(|| {
             ConfigError::new(
                 location,
                 format!(
@@ -198,7 +238,6 @@ impl Registry {
                     self.sink_kinds().join(", ")
                 ),
             )
-        })?;
-        (registration.build)(name, table, location)
+        })
     }
 }

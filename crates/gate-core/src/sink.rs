@@ -29,13 +29,24 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
 }
 
 /// Builds a [`Sink`] from its configuration table. Implement it, then call
-/// [`register_sink!`](crate::register_sink). `build` runs inside the Tokio
-/// runtime, so a sink may spawn its background tasks there.
+/// [`register_sink!`](crate::register_sink).
+///
+/// Checking the settings and starting the sink are two steps: `validate`
+/// alone runs for `gate-server config check`, so it must do no network I/O
+/// and create no file; `build` runs after it when serving, inside the Tokio
+/// runtime, so a sink may connect or spawn its background tasks there.
 pub trait SinkFactory: 'static {
     /// The `kind` value in `[sinks.<name>]`.
     const KIND: &'static str;
     /// Serialised for `/config`, so secrets must be [`Secret`](crate::Secret)s.
     type Config: DeserializeOwned + Serialize;
+
+    /// Every check of the settings that needs no I/O; the error says what
+    /// is wrong. The default accepts what deserialised.
+    fn validate(name: &str, config: &Self::Config) -> Result<(), String> {
+        let _ = (name, config);
+        Ok(())
+    }
 
     fn build(name: &str, config: Self::Config) -> Result<Arc<dyn Sink>, String>;
 }

@@ -32,8 +32,13 @@ impl<D> Door<'_, D> {
 /// What a source made of an accepted request.
 #[derive(Debug)]
 pub struct Received {
-    /// The sender's delivery id, when it sends one (e.g. `X-GitHub-Delivery`);
-    /// otherwise the gate uses a hash of the body.
+    /// The event's identity: the sender's delivery id when it sends one
+    /// (e.g. `X-GitHub-Delivery`), else the payload's own identity fields
+    /// (e.g. a Jenkins job, build number and phase). The gate scopes it by
+    /// source and door, and answers a repeat within its window "duplicate".
+    /// An `Idempotency-Key` header, when sent, comes first. `None` and no
+    /// such header: the gate uses a fresh id, and the event is published
+    /// every time.
     pub delivery: Option<String>,
     /// The event name, e.g. `push`; used in logs, headers and metrics.
     pub event: String,

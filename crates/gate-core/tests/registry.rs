@@ -183,3 +183,76 @@ async fn doors_are_validated_and_described_without_secrets() {
         .unwrap_err();
     assert!(err.message.contains("tokn"), "{err}");
 }
+
+/// A sink that refuses `size = 0` in `validate` and counts its builds.
+#[derive(Debug)]
+struct Counted;
+
+static COUNTED_BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[async_trait]
+impl Sink for Counted {
+    async fn deliver(&self, envelope: &Envelope) -> Action {
+        Action::skipped("counted", "counted", envelope.delivery.clone())
+    }
+}
+
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct CountedConfig {
+    size: u32,
+}
+
+impl SinkFactory for Counted {
+    const KIND: &'static str = "counted";
+    type Config = CountedConfig;
+
+    fn validate(_name: &str, config: &CountedConfig) -> Result<(), String> {
+        if config.size == 0 {
+            return Err("size must be positive".into());
+        }
+        Ok(())
+    }
+
+    fn build(_name: &str, _config: CountedConfig) -> Result<Arc<dyn Sink>, String> {
+        COUNTED_BUILDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Arc::new(Counted))
+    }
+}
+
+static COUNTED: SinkRegistration = SinkRegistration::of::<Counted>();
+
+#[test]
+fn validating_a_sink_never_builds_it_and_building_validates_first() {
+    use std::sync::atomic::Ordering;
+    let registry = Registry::from_registrations([&ECHO], [&COUNTED]).expect("valid");
+    let table = |size: i64| toml::Table::from_iter([("size".to_owned(), toml::Value::from(size))]);
+    registry
+        .validate_sink("counted", "c", table(3), "sinks.c")
+        .expect("valid settings");
+    let refused = registry
+        .validate_sink("counted", "c", table(0), "sinks.c")
+        .unwrap_err();
+    assert_eq!(refused.to_string(), "sinks.c: size must be positive");
+    assert_eq!(
+        COUNTED_BUILDS.load(Ordering::SeqCst),
+        0,
+        "validation built nothing"
+    );
+
+    let refused = registry
+        .build_sink("counted", "c", table(0), "sinks.c")
+        .unwrap_err();
+    assert_eq!(refused.to_string(), "sinks.c: size must be positive");
+    assert_eq!(
+        COUNTED_BUILDS.load(Ordering::SeqCst),
+        0,
+        "refused before building"
+    );
+    registry
+        .build_sink("counted", "c", table(3), "sinks.c")
+        .expect("builds");
+    assert_eq!(COUNTED_BUILDS.load(Ordering::SeqCst), 1);
+    assert!(registry
+        .validate_sink("kafka", "k", toml::Table::new(), "sinks.k")
+        .is_err());
+}

@@ -19,7 +19,7 @@ impl SinkFactory for AmqpSinkFactory {
     const KIND: &'static str = KIND;
     type Config = AmqpConfig;
 
-    fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, String> {
+    fn validate(_name: &str, config: &AmqpConfig) -> Result<(), String> {
         if config.exchange.trim().is_empty() {
             return Err("exchange must not be empty".into());
         }
@@ -28,6 +28,11 @@ impl SinkFactory for AmqpSinkFactory {
                 "confirm_timeout_ms must be between 1 and 9999 (GitHub gives up after 10 s)".into(),
             );
         }
+        Ok(())
+    }
+
+    /// Called after `validate`.
+    fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, String> {
         let sink = Arc::new(AmqpSink::new(config));
         // Connect now so the first request does not pay for it; failure is
         // fine here: the sink reconnects on demand.

@@ -11,6 +11,10 @@ use std::sync::{Arc, Mutex};
 use gate_core::{Action, Envelope, Sink, SinkFactory};
 use serde::{Deserialize, Serialize};
 
+mod writable;
+
+pub use writable::check_creatable;
+
 const KIND: &str = "file";
 
 /// `[sinks.<name>]` with `kind = "file"`.
@@ -54,10 +58,19 @@ impl SinkFactory for FileSinkFactory {
     const KIND: &'static str = KIND;
     type Config = FileConfig;
 
-    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
+    /// The file is not created here: only checked to be creatable.
+    fn validate(_name: &str, config: &FileConfig) -> Result<(), String> {
         if config.path.is_none() && !config.log {
             return Err("a file sink needs a path or log = true".into());
         }
+        match &config.path {
+            Some(path) => check_creatable(path).map_err(|e| format!("path: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Called after `validate`; opens (creates) the file.
+    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
         let file = match &config.path {
             Some(path) => {
                 Some(open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?)
@@ -224,9 +237,32 @@ mod tests {
             log: false,
         };
         assert_eq!(
-            FileSinkFactory::build("x", config).unwrap_err(),
+            FileSinkFactory::validate("x", &config).unwrap_err(),
             "a file sink needs a path or log = true"
         );
+    }
+
+    #[test]
+    fn validation_creates_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("new/out.jsonl");
+        let config = FileConfig {
+            path: Some(path.clone()),
+            fsync: true,
+            log: false,
+        };
+        FileSinkFactory::validate("x", &config).expect("creatable");
+        assert!(!dir.path().join("new").exists(), "no folder, no file");
+        FileSinkFactory::build("x", config).expect("builds");
+        assert!(path.exists(), "building opens the file");
+
+        let under_a_file = FileConfig {
+            path: Some(path.join("x.jsonl")),
+            fsync: true,
+            log: false,
+        };
+        let refused = FileSinkFactory::validate("x", &under_a_file).unwrap_err();
+        assert!(refused.starts_with("path: cannot create"), "{refused}");
     }
 
     #[test]

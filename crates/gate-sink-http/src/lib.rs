@@ -21,6 +21,11 @@ impl SinkFactory for HttpSinkFactory {
     const KIND: &'static str = "http";
     type Config = HttpSinkConfig;
 
+    /// Making the sink opens no connection: it is the check.
+    fn validate(_name: &str, config: &HttpSinkConfig) -> Result<(), String> {
+        HttpSink::new(config.clone()).map(drop)
+    }
+
     fn build(_name: &str, config: HttpSinkConfig) -> Result<Arc<dyn Sink>, String> {
         Ok(Arc::new(HttpSink::new(config)?))
     }

@@ -22,6 +22,11 @@ impl SinkFactory for PhabricatorSinkFactory {
     const KIND: &'static str = "phabricator";
     type Config = PhabricatorSinkConfig;
 
+    /// Making the sink opens no connection: it is the check.
+    fn validate(_name: &str, config: &PhabricatorSinkConfig) -> Result<(), String> {
+        PhabricatorSink::new(config.clone()).map(drop)
+    }
+
     fn build(_name: &str, config: PhabricatorSinkConfig) -> Result<Arc<dyn Sink>, String> {
         Ok(Arc::new(PhabricatorSink::new(config)?))
     }

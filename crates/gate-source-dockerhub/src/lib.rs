@@ -61,7 +61,7 @@ impl Source for DockerHub {
         let raw_content = RawValue::from_string(body.to_owned())
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(Received {
-            delivery: None,
+            delivery: push.identity(),
             event: "push".into(),
             notifications: vec![Notification {
                 service: Self::KIND.into(),

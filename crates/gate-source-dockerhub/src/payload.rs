@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// A push to a Docker Hub repository. `callback_url` is deliberately not
 /// read: the gate never calls it (validating a build is the user's choice).
@@ -21,6 +22,23 @@ pub struct PushData<'a> {
     pub pusher: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub tag: Option<Cow<'a, str>>,
+    /// Unix time of the push, kept as sent (the push's identity, with the
+    /// repository and tag).
+    #[serde(borrow, default)]
+    pub pushed_at: Option<&'a RawValue>,
+}
+
+impl Push<'_> {
+    /// `<repository>:<tag>@<pushed_at>`: the same push sent twice is the
+    /// same event. Without a push time there is no identity.
+    pub fn identity(&self) -> Option<String> {
+        let pushed_at = self.push_data.pushed_at?.get();
+        if pushed_at == "null" {
+            return None;
+        }
+        let tag = self.push_data.tag.as_deref().unwrap_or("");
+        Some(format!("{}:{tag}@{pushed_at}", self.repository.repo_name))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +69,21 @@ mod tests {
         assert!(push.push_data.pusher.is_none());
         assert!(push.push_data.tag.is_none());
         assert!(push.repository.repo_url.is_none());
+        assert_eq!(push.identity(), None, "no push time, no identity");
+    }
+
+    #[test]
+    fn identity_is_repository_tag_and_push_time() {
+        let body = r#"{"push_data":{"tag":"v1","pushed_at":1764079200},"repository":{"repo_name":"acme/w"}}"#;
+        assert_eq!(
+            parse(body).expect("valid").identity().as_deref(),
+            Some("acme/w:v1@1764079200")
+        );
+        let other_tag = body.replace("v1", "v2");
+        assert_eq!(
+            parse(&other_tag).expect("valid").identity().as_deref(),
+            Some("acme/w:v2@1764079200")
+        );
     }
 
     #[test]

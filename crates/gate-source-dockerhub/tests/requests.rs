@@ -52,7 +52,10 @@ async fn token_in_query_or_header_is_accepted() {
         .receive(&request(&headers, Some(&query)), &door)
         .await
         .expect("accepted");
-    assert_eq!(received.delivery, None, "Docker Hub sends no delivery id");
+    assert_eq!(
+        received.delivery, None,
+        "no push time in this body: no identity"
+    );
     assert_eq!(received.notifications.len(), 1);
     assert_eq!(
         received.notifications[0].text,

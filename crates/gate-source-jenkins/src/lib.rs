@@ -44,6 +44,7 @@ impl Source for Jenkins {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
         })?;
         let kind = event.build.event_type();
+        let identity = event.identity();
         let fixed_after = event
             .build
             .final_result()
@@ -59,7 +60,7 @@ impl Source for Jenkins {
         {
             // Accepted but filtered: the gate answers 200 with no actions.
             return Ok(Received {
-                delivery: None,
+                delivery: identity,
                 event: kind,
                 notifications: Vec::new(),
             });
@@ -71,7 +72,7 @@ impl Source for Jenkins {
         let raw_content = RawValue::from_string(body.to_owned())
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(Received {
-            delivery: None,
+            delivery: identity,
             event: kind.clone(),
             notifications: vec![Notification {
                 service: Self::KIND.into(),

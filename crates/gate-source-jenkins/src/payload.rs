@@ -40,6 +40,19 @@ pub struct Scm<'a> {
     pub commit: Option<Cow<'a, str>>,
 }
 
+impl JobEvent<'_> {
+    /// `<job>#<number>:<phase>`: each phase of a build is its own event,
+    /// sent once. Without a build number there is no identity.
+    pub fn identity(&self) -> Option<String> {
+        let number = self.build.number?;
+        Some(format!(
+            "{}#{number}:{}",
+            self.name,
+            self.build.phase.to_ascii_uppercase()
+        ))
+    }
+}
+
 impl Build<'_> {
     /// The result, if any; an empty string counts as none.
     pub fn status(&self) -> Option<&str> {
@@ -109,6 +122,26 @@ mod tests {
         assert!(!build("COMPLETED", Some("SUCCESS")).is_unsuccessful_result());
         assert!(!build("STARTED", None).is_unsuccessful_result());
         assert!(!build("COMPLETED", None).is_unsuccessful_result());
+    }
+
+    #[test]
+    fn identity_is_job_number_and_phase() {
+        let completed = parse(
+            r#"{"name":"folder/web","build":{"phase":"completed","status":"SUCCESS","number":42}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            completed.identity().as_deref(),
+            Some("folder/web#42:COMPLETED")
+        );
+        let finalized = parse(r#"{"name":"folder/web","build":{"phase":"FINALIZED","number":42}}"#)
+            .expect("valid");
+        assert_eq!(
+            finalized.identity().as_deref(),
+            Some("folder/web#42:FINALIZED")
+        );
+        let unnumbered = parse(r#"{"name":"w","build":{"phase":"QUEUED"}}"#).expect("valid");
+        assert_eq!(unnumbered.identity(), None, "no number, no identity");
     }
 
     #[test]

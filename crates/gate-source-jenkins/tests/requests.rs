@@ -84,7 +84,11 @@ async fn token_may_come_from_header_bearer_or_query() {
             received.notifications[0].link,
             "https://jenkins.acme.example/job/widgets-main/9/"
         );
-        assert_eq!(received.delivery, None);
+        assert_eq!(
+            received.delivery.as_deref(),
+            Some("widgets-main#9:COMPLETED"),
+            "the build's own identity"
+        );
     }
 }
 

@@ -8,7 +8,8 @@ pub const DELIVERY_HEADER: &str = "x-gate-delivery";
 /// message ids.
 pub const MAX_DELIVERY_CHARS: usize = 200;
 
-/// `Ok(None)` when absent: the gate then hashes the body.
+/// `Ok(None)` when absent: without an `Idempotency-Key` either, the
+/// notification is published every time.
 pub fn delivery_id(request: &Request<'_>) -> Result<Option<String>, Rejection> {
     if !request.headers.contains_key(DELIVERY_HEADER) {
         return Ok(None);

@@ -16,6 +16,8 @@ pub struct FeedStory {
     pub raw: Box<RawValue>,
     pub text: String,
     pub object_phid: Option<String>,
+    /// `story:<storyID>`, the story's own id on its instance.
+    pub identity: Option<String>,
 }
 
 pub fn parse(body: &[u8], instance_name: &str) -> Result<FeedStory, Rejection> {
@@ -30,7 +32,14 @@ pub fn parse(body: &[u8], instance_name: &str) -> Result<FeedStory, Rejection> {
         .and_then(|data| data.get("objectPHID"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let identity = fields
+        .get("storyID")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| format!("story:{id}"));
     Ok(FeedStory {
+        identity,
         raw: story_object(fields, instance_name)?,
         text,
         object_phid,
@@ -141,5 +150,13 @@ mod tests {
             r#"{"instanceName":"Acme","id":"7","type":"T","data":{"objectPHID":"PHID-TASK-a"},"authorPHID":"PHID-USER-b","text":"x closed T1.","epoch":"1","extra":"1"}"#
         );
         assert_eq!(story.object_phid.as_deref(), Some("PHID-TASK-a"));
+    }
+
+    #[test]
+    fn identity_is_the_story_id() {
+        let story = parse(b"storyID=48211&storyText=a+b", "acme").expect("valid");
+        assert_eq!(story.identity.as_deref(), Some("story:48211"));
+        let anonymous = parse(b"storyText=a+b", "acme").expect("valid");
+        assert_eq!(anonymous.identity, None);
     }
 }

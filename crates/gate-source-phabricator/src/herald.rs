@@ -12,6 +12,27 @@ pub struct HeraldHook<'a> {
     pub object: HookObject<'a>,
     #[serde(default)]
     pub action: HookAction,
+    /// The transactions that triggered the hook: with the object, what
+    /// the event is.
+    #[serde(borrow, default)]
+    pub transactions: Vec<Transaction<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Transaction<'a> {
+    #[serde(borrow)]
+    pub phid: Cow<'a, str>,
+}
+
+impl HeraldHook<'_> {
+    /// `<object PHID>:<transaction PHIDs>`; none without transactions.
+    pub fn identity(&self) -> Option<String> {
+        if self.transactions.is_empty() {
+            return None;
+        }
+        let transactions: Vec<&str> = self.transactions.iter().map(|t| t.phid.as_ref()).collect();
+        Some(format!("{}:{}", self.object.phid, transactions.join(",")))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,4 +63,24 @@ pub fn parse(body: &str) -> Result<HeraldHook<'_>, Rejection> {
     // Nested arrays in place of objects are refused too.
     gate_core::json::from_str(body)
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_the_object_and_its_transactions() {
+        let hook = parse(
+            r#"{"object":{"type":"TASK","phid":"PHID-TASK-1"},
+                "transactions":[{"phid":"PHID-XACT-a"},{"phid":"PHID-XACT-b"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            hook.identity().as_deref(),
+            Some("PHID-TASK-1:PHID-XACT-a,PHID-XACT-b")
+        );
+        let bare = parse(r#"{"object":{"type":"TASK","phid":"PHID-TASK-1"}}"#).expect("valid");
+        assert_eq!(bare.identity(), None, "no transactions, no identity");
+    }
 }

@@ -21,6 +21,8 @@ struct Story {
     /// Feed stories come with their text; Herald hooks get one built.
     text: Option<String>,
     test: bool,
+    /// The story id (feed) or object and transactions (Herald).
+    identity: Option<String>,
 }
 
 #[gate_core::async_trait]
@@ -75,7 +77,7 @@ impl Source for PhabricatorSource {
             link: info.map(|i| i.uri).unwrap_or_default(),
         };
         Ok(Received {
-            delivery: None,
+            delivery: story.identity,
             event: story.kind,
             notifications: vec![notification],
         })
@@ -125,6 +127,7 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     Ok(Story {
         raw,
         kind,
+        identity: hook.identity(),
         object_phid: Some(hook.object.phid.into_owned()),
         text: None,
         test: hook.action.test,
@@ -150,6 +153,7 @@ fn feed_story(
         object_phid: story.object_phid,
         text: Some(story.text),
         test: false,
+        identity: story.identity,
     })
 }
 

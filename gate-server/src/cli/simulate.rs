@@ -9,13 +9,13 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::future::join_all;
-use gate_core::signature::body_digest;
 use gate_core::{Action, ActionStatus, BuiltSink, Envelope, Registry, Request};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
 use super::credentials;
 use crate::config::{load_with_secrets, Config};
+use crate::identity::{event_id, notification_id};
 
 /// Exit status when the source refuses the request.
 pub const EXIT_REJECTED: u8 = 1;
@@ -136,7 +136,22 @@ async fn simulate(args: &SimulateArgs) -> Result<Outcome, Failure> {
             });
         }
     };
-    let delivery = received.delivery.unwrap_or_else(|| body_digest(&body));
+    // The id the gate would give it (a random one when it has none).
+    let delivery = match event_id(kind, door_name, received.delivery.as_deref(), &headers) {
+        Ok(id) => id.id,
+        Err(message) => {
+            return Err(Failure::Rejected {
+                summary: format!("400 {message}"),
+                report: json!({
+                    "source": kind,
+                    "door": door_name,
+                    "status": 400,
+                    "error": { "type": "bad_idempotency_key", "message": message },
+                    "credentials": shown(&credentials),
+                }),
+            })
+        }
+    };
     let notifications: Vec<Value> = received
         .notifications
         .iter()
@@ -162,11 +177,13 @@ async fn simulate(args: &SimulateArgs) -> Result<Outcome, Failure> {
         let received_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let count = received.notifications.len();
         let envelopes: Vec<Envelope> = received
             .notifications
             .into_iter()
-            .map(|notification| Envelope {
-                delivery: delivery.clone(),
+            .enumerate()
+            .map(|(index, notification)| Envelope {
+                delivery: notification_id(&delivery, index, count),
                 source: kind.to_owned(),
                 door: door_name.to_owned(),
                 event: received.event.clone(),

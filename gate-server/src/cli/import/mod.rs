@@ -82,11 +82,11 @@ pub fn import(
     Ok(imported)
 }
 
-/// The same validation as `config check` (must run inside Tokio).
+/// The same validation as `config check` (nothing is started).
 fn check(toml: &str) -> Result<(), ImportError> {
     let config = crate::Config::parse("imported configuration", toml, [])
         .map_err(|e| ImportError::Invalid(e.to_string()))?;
-    crate::launch::build(config)
+    crate::launch::check(config)
         .map(drop)
         .map_err(|e| ImportError::Invalid(crate::launch::describe(&e)))
 }

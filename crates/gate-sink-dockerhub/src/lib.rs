@@ -28,6 +28,12 @@ impl SinkFactory for DockerHubSinkFactory {
     const KIND: &'static str = "dockerhub";
     type Config = DockerHubSinkConfig;
 
+    /// Reads and checks the maps (local files only; no network, nothing
+    /// written), so that `config check` reports a broken map with its place.
+    fn validate(_name: &str, config: &DockerHubSinkConfig) -> Result<(), String> {
+        sink::check(config)
+    }
+
     fn build(_name: &str, config: DockerHubSinkConfig) -> Result<Arc<dyn Sink>, String> {
         Ok(Arc::new(DockerHubSink::new(config)?))
     }

@@ -29,17 +29,26 @@ pub struct DockerHubSink {
     images: u64,
 }
 
+/// Every check of the settings, the maps read from their files included.
+pub fn check(config: &DockerHubSinkConfig) -> Result<(), String> {
+    checked(config).map(|_| ())
+}
+
+fn checked(config: &DockerHubSinkConfig) -> Result<(Endpoints, TriggerMap), String> {
+    if config.timeout_ms == 0 {
+        return Err("timeout_ms must be greater than 0".into());
+    }
+    let endpoints = Endpoints {
+        base_url: base_url("base_url", &config.base_url)?,
+        legacy_base_url: base_url("legacy_base_url", &config.legacy_base_url)?,
+    };
+    Ok((endpoints, trigger_map(config)?))
+}
+
 impl DockerHubSink {
     /// Reads the map files; no network access.
     pub fn new(config: DockerHubSinkConfig) -> Result<Self, String> {
-        if config.timeout_ms == 0 {
-            return Err("timeout_ms must be greater than 0".into());
-        }
-        let endpoints = Endpoints {
-            base_url: base_url("base_url", &config.base_url)?,
-            legacy_base_url: base_url("legacy_base_url", &config.legacy_base_url)?,
-        };
-        let map = trigger_map(&config)?;
+        let (endpoints, map) = checked(&config)?;
         let images = map.entries().map(|(_, t)| t.len() as u64).sum();
         if images == 0 {
             tracing::warn!("docker hub sink: the trigger map is empty, every push will be skipped");

@@ -44,6 +44,9 @@ impl Source for Jenkins {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
         })?;
         let kind = event.build.event_type();
+        // Folders and multibranch projects: `main` alone would mix every
+        // project's main branch in the rules, the filter and the memory.
+        let job = event.full_name();
         let identity = event.identity();
         let fixed_after = event
             .build
@@ -51,10 +54,10 @@ impl Source for Jenkins {
             // Keyed by door name too: a wildcard door serves many projects,
             // whose jobs may share names.
             .and_then(|result| {
-                let job = format!("{}/{}", door.name, event.name);
-                door.settings.outcomes.record(&job, result)
+                let remembered = format!("{}/{job}", door.name);
+                door.settings.outcomes.record(&remembered, result)
             });
-        if door.settings.only_failures_for(&event.name)
+        if door.settings.only_failures_for(&job)
             && !event.build.is_unsuccessful_result()
             && fixed_after.is_none()
         {
@@ -65,8 +68,8 @@ impl Source for Jenkins {
                 notifications: Vec::new(),
             });
         }
-        let text = text::build_text(&event, fixed_after.as_deref());
-        let repositories = [event.name.as_ref()];
+        let text = text::build_text(&event, &job, fixed_after.as_deref());
+        let repositories = [job.as_ref()];
         let group = door.group(&repositories, &text);
         let link = event.build.full_url.as_deref().unwrap_or("").to_owned();
         let raw_content = RawValue::from_string(body.to_owned())

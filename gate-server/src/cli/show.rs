@@ -25,6 +25,7 @@ pub fn effective(
         "dedup": config.dedup,
         "compat": config.compat,
         "vault": config.vault,
+        "deliveries": config.deliveries,
         "sinks": described["sinks"],
         "sources": described["sources"],
     });

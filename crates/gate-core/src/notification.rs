@@ -24,13 +24,16 @@ impl Notification {
     /// segments; the type keeps its dots (`completed.success`), as consumers
     /// of the original service bind `*.*.jenkins.completed.*`.
     pub fn routing_key(&self) -> String {
-        let mut key = [&self.project, &self.group, &self.service]
-            .iter()
-            .map(|segment| routing_segment(segment))
-            .collect::<Vec<_>>()
-            .join(".");
-        key.push('.');
-        key.push_str(&routing_type(&self.kind));
+        let segments = [&self.project, &self.group, &self.service];
+        // One allocation (every request makes a key per sink).
+        let mut key = String::with_capacity(
+            segments.iter().map(|s| s.len() + 1).sum::<usize>() + self.kind.len(),
+        );
+        for segment in segments {
+            push_routing_segment(&mut key, segment);
+            key.push('.');
+        }
+        push_routing_type(&mut key, &self.kind);
         key
     }
 }
@@ -39,29 +42,39 @@ impl Notification {
 /// so a dotted type spans several segments. Empty parts become `_` so that
 /// no segment is empty.
 pub fn routing_type(value: &str) -> String {
-    value
-        .split('.')
-        .map(routing_segment)
-        .collect::<Vec<_>>()
-        .join(".")
+    let mut key = String::with_capacity(value.len());
+    push_routing_type(&mut key, value);
+    key
+}
+
+fn push_routing_type(key: &mut String, value: &str) {
+    for (index, part) in value.split('.').enumerate() {
+        if index > 0 {
+            key.push('.');
+        }
+        push_routing_segment(key, part);
+    }
 }
 
 /// One lower-cased routing-key segment: `.`, `*`, `#` and whitespace become
 /// `_` because they are the AMQP topic syntax; an empty value becomes `_` so
 /// that the key always has its four segments.
 pub fn routing_segment(value: &str) -> String {
+    let mut segment = String::with_capacity(value.len());
+    push_routing_segment(&mut segment, value);
+    segment
+}
+
+fn push_routing_segment(key: &mut String, value: &str) {
     if value.is_empty() {
-        return "_".to_owned();
+        key.push('_');
+        return;
     }
-    value
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            '.' | '*' | '#' => '_',
-            c if c.is_whitespace() || c.is_control() => '_',
-            c => c,
-        })
-        .collect()
+    key.extend(value.chars().flat_map(char::to_lowercase).map(|c| match c {
+        '.' | '*' | '#' => '_',
+        c if c.is_whitespace() || c.is_control() => '_',
+        c => c,
+    }));
 }
 
 /// A notification with what sinks need to know about the request that made

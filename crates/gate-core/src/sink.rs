@@ -21,6 +21,16 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
     /// Flush and release resources before exit.
     async fn close(&self) {}
 
+    /// How many deliveries of this sink's spooled backlog may be in flight
+    /// at once. Redelivery starts them in arrival order and removes each
+    /// only once confirmed; say more than 1 only if deliveries started
+    /// concurrently reach the destination in the order they were started
+    /// (e.g. publishes framed in call order on one AMQP channel). Default:
+    /// one at a time.
+    fn redelivery_window(&self) -> usize {
+        1
+    }
+
     /// Counters the sink keeps about itself (e.g. `reconnects`), exported
     /// by `/metrics` as `gate_sink_stat{sink, stat}`.
     fn stats(&self) -> Vec<(&'static str, u64)> {

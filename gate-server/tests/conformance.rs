@@ -95,7 +95,6 @@ impl Deployment {
         let mut overrides = vec![
             ("GATE__SINKS__RABBIT__URL", broker.to_owned()),
             ("GATE__SINKS__RABBIT__EXCHANGE", exchange.clone()),
-            ("GATE__SINKS__RABBIT__CONNECT_TIMEOUT_MS", "500".to_owned()),
             ("GATE__SPOOL__PATH", spool),
         ];
         if fake_conduit {
@@ -130,6 +129,11 @@ impl Deployment {
 
     async fn post(&self, path: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Answer {
         call(&self.gateway, request("POST", path, headers, body.into())).await
+    }
+
+    /// Remove the test's exchange and the catch-all the sink declared.
+    async fn cleanup(self) {
+        common::amqp::cleanup(&self.exchange).await;
     }
 
     async fn consumer(&self, binding: &str) -> Consumer {
@@ -192,6 +196,7 @@ async fn the_original_production_checks_pass() {
         deployment.get("/config?schema=xml").await.status,
         StatusCode::BAD_REQUEST
     );
+    deployment.cleanup().await;
 }
 
 /// §2.1: `POST /gate/<Gate>` without a door matches only the GET route: 405.
@@ -204,6 +209,7 @@ async fn a_post_without_door_is_405_and_unknown_gates_404() {
         deployment.get("/gate/Gitlab").await.status,
         StatusCode::NOT_FOUND
     );
+    deployment.cleanup().await;
 }
 
 fn push_to(repository: &str) -> Vec<u8> {
@@ -290,6 +296,7 @@ async fn github_deliveries_signed_as_the_original_checked_route_as_it_did() {
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(consumer.next(Duration::from_millis(300)).await.is_none());
     consumer.delete().await;
+    deployment.cleanup().await;
 }
 
 /// §3.5 + §11: the Airflow DAG posts native notifications without a
@@ -321,6 +328,7 @@ async fn airflow_native_notifications_without_content_type_are_accepted() {
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     consumer.delete().await;
+    deployment.cleanup().await;
 }
 
 /// A new number per call: a build, like a story, is one event per id (the
@@ -398,6 +406,7 @@ async fn jenkins_keys_keep_their_dots_and_failure_only_jobs_filter() {
     assert_eq!(key, "acme.ci.jenkins.started");
     assert_eq!(message["project"], "Acme");
     completed.delete().await;
+    deployment.cleanup().await;
 }
 
 /// §3.2: Docker Hub posts without any token, to any door.
@@ -426,6 +435,7 @@ async fn docker_hub_posts_without_token_while_urls_are_migrated() {
         .iter()
         .any(|w| w.starts_with("sources.DockerHub.doors.*: insecure_no_token = true")));
     consumer.delete().await;
+    deployment.cleanup().await;
 }
 
 fn story(object: Option<&str>, text: &str) -> String {
@@ -504,6 +514,7 @@ async fn phabricator_stories_type_group_and_carry_the_story_object() {
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     consumer.delete().await;
+    deployment.cleanup().await;
 }
 
 /// The original answered only 200 or 503; imported, a spooled event is 200
@@ -534,6 +545,7 @@ async fn a_spooled_event_answers_200_or_the_door_s_choice() {
         .await;
     assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
     assert_eq!(answer.json()["actions"][0]["status"], "spooled");
+    deployment.cleanup().await;
 }
 
 /// A wildcard door authenticates as a named door would, and the names it

@@ -36,6 +36,22 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// Conditions an operator should look at while the sink still delivers
+    /// (e.g. messages no queue wanted, kept aside): `/ready` lists them and
+    /// stays 200.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Further streams this sink feeds with every notification, each with
+    /// its own action, status and spool backlog (the AMQP raw stream), as
+    /// `(suffix, sink)`. The gateway names each `<name>.<suffix>` and adds it
+    /// to every door that lists this sink, so one failing stream is retried
+    /// alone and never makes the other publish again.
+    fn companions(&self) -> Vec<(&'static str, Arc<dyn Sink>)> {
+        Vec::new()
+    }
 }
 
 /// Builds a [`Sink`] from its configuration table. Implement it, then call

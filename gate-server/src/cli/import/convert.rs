@@ -187,8 +187,16 @@ impl Import<'_> {
                 "From BROKER_HOST, BROKER_PORT, BROKER_USERNAME, BROKER_PASSWORD, BROKER_VHOST.",
             )
             .str("url", &url)
-            .str("exchange", "notifications");
+            .str("exchange", "notifications")
+            .comment("The exchange exists, declared plain by the original and its consumers (the CLI client declares it too).")
+            .bool("alternate_exchange", false);
         self.sinks.push(sink);
+        self.decide(
+            "broker: the `notifications` exchange is declared plain (alternate_exchange = \
+             false), as the original and its consumers declare it; a message no queue is \
+             bound for is still kept, in the catch-all queue `notifications.unroutable`, \
+             which the sink creates (the broker user needs configure rights on it)",
+        );
         BROKER_SINK.into()
     }
 

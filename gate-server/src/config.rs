@@ -58,6 +58,9 @@ pub struct Config {
     /// failed (`gate-server github redeliver`, periodic mode).
     #[serde(default)]
     pub github_recovery: gate_github_hooks::RecoveryConfig,
+    /// What clients of the original Notifications Center rely on.
+    #[serde(default)]
+    pub compat: crate::compat::CompatConfig,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.

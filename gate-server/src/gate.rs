@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::body::{self, BodyError};
 use crate::dedup::{Begin, Claim};
 use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
-use crate::gateway::{DoorEntry, Gateway};
+use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
 use crate::identity::{event_id, notification_id, EventId};
 use crate::request_id;
 use crate::respond::{self, Body};
@@ -55,10 +55,16 @@ where
         .await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let known_door = gateway.door(source, door).is_some();
-    // Unknown doors share one label: names chosen by strangers must not
-    // grow the metrics without bound.
-    let door_label = if known_door { door } else { "_unknown" };
+    let door_match = gateway.door_for(source, door).map(|(_, how)| how);
+    // Unknown doors share one label, and so do the names a wildcard door
+    // serves: names chosen by strangers must not grow the metrics (nor,
+    // below, evict the history of real doors).
+    let known_door = door_match == Some(DoorMatch::Named);
+    let door_label = match door_match {
+        Some(DoorMatch::Named) => door,
+        Some(DoorMatch::Wildcard) => WILDCARD_DOOR,
+        None => "_unknown",
+    };
     gateway
         .state()
         .metrics
@@ -135,7 +141,9 @@ where
             }),
         )
     };
-    let (Some(source), Some(entry)) = (gateway.source(kind), gateway.door(kind, door_name)) else {
+    let (Some(source), Some((entry, _))) =
+        (gateway.source(kind), gateway.door_for(kind, door_name))
+    else {
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown_door",
@@ -226,7 +234,10 @@ where
         query: request.query,
         peer: request.peer,
     };
-    let received = match source.receive(&source_request, &entry.door).await {
+    let received = match source
+        .receive_as(&source_request, &entry.door, door_name)
+        .await
+    {
         Ok(received) => received,
         Err(rejection) => {
             return refuse(rejection.status(), rejection.kind(), rejection.to_string())
@@ -275,6 +286,7 @@ where
                     created,
                     &received.event,
                     duplicate_actions(entry, &envelopes),
+                    entry.spooled_status,
                 );
             }
             Begin::InFlight => {
@@ -291,7 +303,15 @@ where
         None
     };
     let actions = deliver_detached(gateway, entry, envelopes, claim).await;
-    answer(kind, door_name, delivery, created, &received.event, actions)
+    answer(
+        kind,
+        door_name,
+        delivery,
+        created,
+        &received.event,
+        actions,
+        entry.spooled_status,
+    )
 }
 
 /// The actions report, with its status and a log line.
@@ -302,8 +322,9 @@ fn answer(
     created: u64,
     event: &str,
     actions: Vec<Action>,
+    spooled_status: StatusCode,
 ) -> http::Response<Body> {
-    let status = report_status(&actions);
+    let status = report_status(&actions, spooled_status);
     tracing::debug!(
         source = kind,
         door = door_name,
@@ -529,13 +550,14 @@ fn retry_after(response: &mut http::Response<Body>, seconds: u64) {
 }
 
 /// 503 when any action failed (the sender should retry: nothing was kept),
-/// else 202 when any was spooled, else 200 (delivered, skipped on purpose,
-/// or duplicate).
-fn report_status(actions: &[Action]) -> StatusCode {
+/// else the door's `spooled_status` (202, or 200 for senders that fail on
+/// anything else) when any was spooled, else 200 (delivered, skipped on
+/// purpose, or duplicate).
+fn report_status(actions: &[Action], spooled_status: StatusCode) -> StatusCode {
     if actions.iter().any(|a| a.status == ActionStatus::Failed) {
         StatusCode::SERVICE_UNAVAILABLE
     } else if actions.iter().any(|a| a.status == ActionStatus::Spooled) {
-        StatusCode::ACCEPTED
+        spooled_status
     } else {
         StatusCode::OK
     }

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
+use http::StatusCode;
 use serde_json::json;
 
+use crate::compat::{self, CompatConfig};
 use crate::config::{Config, DedupConfig, ServerConfig, SpoolConfig};
 use crate::deliveries::DeliveriesConfig;
 use crate::github_recovery::Recovery;
@@ -42,6 +44,8 @@ pub struct DoorEntry<S = BuiltSink> {
     /// `insecure_allow_remote = true`: an anonymous door that also serves
     /// peers other than loopback.
     pub allow_remote: bool,
+    /// The answer's status when an event waits in the spool (200 or 202).
+    pub spooled_status: StatusCode,
 }
 
 impl DoorEntry {
@@ -54,11 +58,26 @@ impl DoorEntry {
     }
 }
 
+/// The name of the door that serves every door name not configured.
+pub const WILDCARD_DOOR: &str = "*";
+
+/// How a request's door name found its door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorMatch {
+    /// A door of that name is configured.
+    Named,
+    /// The source's wildcard door (`*`) serves it.
+    Wildcard,
+}
+
 /// Everything a configuration describes, before it becomes a gateway.
 struct Assembled<S> {
     doors: BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
     sinks: BTreeMap<String, S>,
     github_recovery: Recovery,
+    /// `Source/door` of the original `/config` report's services, in order.
+    services: Vec<(String, String)>,
+    warnings: Vec<String>,
 }
 
 /// What `config check` found in a valid configuration.
@@ -66,7 +85,8 @@ struct Assembled<S> {
 pub struct Checked {
     pub doors: usize,
     pub sinks: usize,
-    /// Doors needing no credential on a non-loopback listen address
+    /// What works but should not stay so: every `insecure_*` switch, and
+    /// doors needing no credential on a non-loopback listen address
     /// ([`Gateway::warnings`]).
     pub warnings: Vec<String>,
 }
@@ -85,6 +105,10 @@ pub struct Gateway {
     /// their requests), so that a reload closes the sinks only after them.
     delivery_leases: Arc<()>,
     state: Arc<GateState>,
+    compat: CompatConfig,
+    /// `Source/door` of the original `/config` report's services, in order.
+    services: Vec<(String, String)>,
+    warnings: Vec<String>,
     deliveries: DeliveriesConfig,
     github_recovery: Arc<Recovery>,
 }
@@ -110,6 +134,8 @@ impl Gateway {
             doors,
             sinks,
             github_recovery,
+            services,
+            warnings,
         } = assemble(
             &mut config,
             &registry,
@@ -128,6 +154,9 @@ impl Gateway {
             delivery_leases: Arc::new(()),
             state,
             github_recovery: Arc::new(github_recovery),
+            compat: config.compat,
+            services,
+            warnings,
         })
     }
 
@@ -161,7 +190,10 @@ impl Gateway {
             Ok(assembled) if errors.is_empty() => Ok(Checked {
                 doors: assembled.doors.values().map(BTreeMap::len).sum(),
                 sinks: assembled.sinks.len(),
-                warnings: insecure_doors(config.server.listen, &assembled.doors),
+                warnings: combined_warnings(
+                    &assembled.warnings,
+                    insecure_doors(config.server.listen, &assembled.doors),
+                ),
             }),
             _ => Err(ConfigErrors(errors)),
         }
@@ -179,6 +211,15 @@ fn assemble<S: MadeSink>(
         // Declared, not opened: a door with a bad setting gets no second error.
         let github_doors = crate::github_recovery::github_door_names(config);
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let server_spooled_status =
+            match compat::spooled_status(config.compat.spooled_status, "compat.spooled_status") {
+                Ok(status) => status,
+                Err(e) => {
+                    errors.push(e);
+                    StatusCode::ACCEPTED
+                }
+            };
         let mut sinks = BTreeMap::new();
         // Declared sinks whose settings failed: doors naming them get no
         // second, misleading "unknown sink" error.
@@ -298,6 +339,27 @@ fn assemble<S: MadeSink>(
                         continue;
                     }
                 };
+                let spooled_status = match table.remove("spooled_status") {
+                    None => server_spooled_status,
+                    Some(value) => match value
+                        .as_integer()
+                        .and_then(|v| u16::try_from(v).ok())
+                        .map(|v| compat::spooled_status(v, &location))
+                    {
+                        Some(Ok(status)) => status,
+                        Some(Err(e)) => {
+                            errors.push(e);
+                            continue;
+                        }
+                        None => {
+                            errors.push(ConfigError::new(
+                                &location,
+                                "spooled_status must be 200 or 202",
+                            ));
+                            continue;
+                        }
+                    },
+                };
                 // The door's own settings are still checked below.
                 let wanted: Vec<String> = sink_names
                     .iter()
@@ -322,6 +384,12 @@ fn assemble<S: MadeSink>(
                         ) => {}
                     Ok(door) => {
                         let anonymous = source.accepts_anonymous(&door);
+                        warnings.extend(insecure_switches(&door.described).map(|switch| {
+                            format!(
+                                "{location}: {switch} = true: anyone who can reach this door \
+                                 can post notifications"
+                            )
+                        }));
                         opened.insert(
                             door_name,
                             DoorEntry {
@@ -331,6 +399,7 @@ fn assemble<S: MadeSink>(
                                 max_body_bytes: limits.max_body_bytes,
                                 anonymous,
                                 allow_remote: limits.allow_remote,
+                                spooled_status,
                             },
                         );
                     }
@@ -360,6 +429,26 @@ fn assemble<S: MadeSink>(
             &mut errors,
         );
         errors.extend(check_server(&config.server, &doors));
+        let named: Vec<(String, String)> = doors
+            .iter()
+            .flat_map(
+                |(kind, doors): (&String, &BTreeMap<String, DoorEntry<S>>)| {
+                    doors
+                        .keys()
+                        .filter(|name| name.as_str() != WILDCARD_DOOR)
+                        .map(move |name| (kind.clone(), name.clone()))
+                },
+            )
+            .collect();
+        let services = compat::services(
+            &config.compat.config_services,
+            &named,
+            "compat.config_services",
+        )
+        .unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -367,6 +456,8 @@ fn assemble<S: MadeSink>(
             doors,
             sinks,
             github_recovery,
+            services,
+            warnings,
         })
     }
 }
@@ -452,6 +543,63 @@ impl Gateway {
         self.doors.get(kind)?.get(door)
     }
 
+    /// The door that serves a request's door name: its own, else the
+    /// source's wildcard door.
+    pub fn door_for(&self, kind: &str, door: &str) -> Option<(&DoorEntry, DoorMatch)> {
+        let doors = self.doors.get(kind)?;
+        match doors.get(door) {
+            Some(entry) if door != WILDCARD_DOOR => Some((entry, DoorMatch::Named)),
+            _ => doors
+                .get(WILDCARD_DOOR)
+                .map(|entry| (entry, DoorMatch::Wildcard)),
+        }
+    }
+
+    pub fn compat(&self) -> &CompatConfig {
+        &self.compat
+    }
+
+    /// What works but should not stay so, one line each: every `insecure_*`
+    /// switch, and doors that take requests with no credential while the
+    /// server listens beyond loopback. `config check` prints them and
+    /// `serve` logs them at start and on reload.
+    pub fn warnings(&self) -> Vec<String> {
+        combined_warnings(
+            &self.warnings,
+            insecure_doors(self.server.listen, &self.doors),
+        )
+    }
+
+    /// `GET /config` in the original service's schema (see `compat.rs`).
+    pub fn describe_original(&self) -> serde_json::Value {
+        let mut gates: Vec<&str> = compat::ORIGINAL_GATES
+            .iter()
+            .copied()
+            .filter(|kind| self.doors.contains_key(*kind))
+            .collect();
+        gates.extend(
+            self.doors
+                .keys()
+                .map(String::as_str)
+                .filter(|kind| !compat::ORIGINAL_GATES.contains(kind)),
+        );
+        let services: Vec<compat::Service> = self
+            .services
+            .iter()
+            .map(|(kind, door)| compat::Service {
+                gate: kind.clone(),
+                door: door.clone(),
+                instance: self
+                    .door(kind, door)
+                    .and_then(|entry| entry.door.described.get("conduit_url"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+            .collect();
+        compat::original_report(&gates, self.server.expose_config, &services)
+    }
+
     pub fn sinks(&self) -> impl Iterator<Item = &BuiltSink> {
         self.sinks.values()
     }
@@ -510,19 +658,30 @@ impl Gateway {
         })
     }
 
-    /// Doors that take requests with no credential while the server listens
-    /// beyond loopback, one line each: `config check` prints them and
-    /// `serve` logs them at start.
-    pub fn warnings(&self) -> Vec<String> {
-        insecure_doors(self.server.listen, &self.doors)
-    }
-
     /// Flush and close every sink (end of a graceful shutdown).
     pub async fn close(&self) {
         for sink in self.sinks.values() {
             sink.sink.close().await;
         }
     }
+}
+
+/// One line per door: its `insecure_*` switches, joined with what the
+/// listen address makes of an anonymous door when both concern it.
+fn combined_warnings(switches: &[String], remote: Vec<String>) -> Vec<String> {
+    let door_of = |line: &str| line.split(": ").next().unwrap_or_default().to_owned();
+    let mut lines: Vec<String> = switches.to_vec();
+    for line in remote {
+        let door = door_of(&line);
+        match lines.iter_mut().find(|kept| door_of(kept) == door) {
+            Some(kept) => {
+                kept.push_str("; ");
+                kept.push_str(line[door.len()..].trim_start_matches(": "));
+            }
+            None => lines.push(line),
+        }
+    }
+    lines
 }
 
 /// One line per door needing no credential when `listen` is not loopback.
@@ -645,6 +804,9 @@ fn known_groups_hold(
 /// A door is one URL path segment; keep it to characters that need no
 /// escaping so the configured name and the URL always agree.
 fn check_door_name(name: &str) -> Result<(), String> {
+    if name == WILDCARD_DOOR {
+        return Ok(());
+    }
     if name.is_empty() {
         return Err("door name is empty".into());
     }
@@ -728,4 +890,14 @@ fn check_server<S>(
         }
     }
     errors
+}
+
+/// The `insecure_*` switches a door has turned on, from its description.
+fn insecure_switches(described: &serde_json::Value) -> impl Iterator<Item = &str> {
+    described
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, value)| key.starts_with("insecure_") && value.as_bool() == Some(true))
+        .map(|(key, _)| key.as_str())
 }

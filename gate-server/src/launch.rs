@@ -78,6 +78,7 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
     // The spool outlives reloads: opened once, handed to every new gateway.
     let state = GateState::open(&config)?;
     let gateway = Arc::new(build(config)?.with_state(Arc::new(state)));
+    log_warnings(&gateway);
     let listen = gateway.server().listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -108,8 +109,9 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
     Ok(())
 }
 
-/// Doors that take requests with no credential on a non-loopback listen
-/// address (see [`Gateway::warnings`]).
+/// Configuration that works but should not stay so (`insecure_*` switches,
+/// doors needing no credential on a non-loopback listen address), once per
+/// start or reload.
 fn log_warnings(gateway: &Gateway) {
     for warning in gateway.warnings() {
         tracing::warn!("{warning}");

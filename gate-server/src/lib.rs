@@ -5,6 +5,7 @@
 mod body;
 pub mod budget;
 pub mod cli;
+pub mod compat;
 pub mod config;
 mod connection;
 mod dedup;

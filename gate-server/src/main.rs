@@ -74,6 +74,9 @@ enum ConfigAction {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Write an equivalent TOML file from the original PHP service's
+    /// configuration folder and environment; prints the decisions to review.
+    Import(gate_server::cli::import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +101,10 @@ fn main() -> ExitCode {
         Command::Tail(_) | Command::Simulate(_) | Command::Deliveries(_) | Command::Github(_) => {
             "warn,lapin=off"
         }
+        // Its check builds the sinks; their connection attempts are noise.
+        Command::Config {
+            action: ConfigAction::Import(_),
+        } => "error,lapin=off",
         _ => "info",
     };
     launch::init_logs_as(default_filter, cli.log_format);
@@ -156,6 +163,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Config {
+            action: ConfigAction::Import(args),
+        } => Ok(gate_server::cli::import::run(args).await?),
         Command::Config {
             action: ConfigAction::Show { config: arg },
         } => {

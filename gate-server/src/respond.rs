@@ -25,6 +25,17 @@ pub fn text(status: StatusCode, message: &str) -> Response<Body> {
     with_type(status, format!("{message}\n"), "text/plain; charset=utf-8")
 }
 
+/// `message` as the whole body, no newline added (for monitors that compare
+/// it exactly).
+pub fn exact_text(status: StatusCode, message: &'static str) -> Response<Body> {
+    with_type(status, message, "text/plain; charset=utf-8")
+}
+
+/// A static HTML page (no request text is ever echoed into it).
+pub fn html(status: StatusCode, page: &str) -> Response<Body> {
+    with_type(status, page.to_owned(), "text/html; charset=utf-8")
+}
+
 /// `{"error": {"type": ..., "message": ...}}` plus optional context keys.
 pub fn error(status: StatusCode, kind: &str, message: &str) -> Response<Body> {
     json(

@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use http::{Method, StatusCode};
 use serde_json::json;
 
+use crate::compat::ConfigSchema;
 use crate::gate::{self, GateRequest};
 use crate::gateway::Gateway;
 use crate::respond::{self, Body};
@@ -38,16 +39,23 @@ where
         if segments.next().is_some() || gateway.source(source).is_none() {
             return not_found(path);
         }
-        if method != Method::POST {
+        let door = door.filter(|d| !d.is_empty());
+        if method == Method::GET || method == Method::HEAD {
+            // Monitors of the original service expect 200 here; the door is
+            // not looked up, so the page tells nothing about which exist.
+            return respond::html(StatusCode::OK, &gate_page(source));
+        }
+        let Some(door) = door.filter(|_| method == Method::POST) else {
             return respond::method_not_allowed(
-                "POST",
+                if door.is_some() {
+                    "GET, HEAD, POST"
+                } else {
+                    "GET, HEAD"
+                },
                 &format!(
                     "{path} accepts webhooks: POST the provider's payload to /gate/{source}/<door>"
                 ),
             );
-        }
-        let Some(door) = door.filter(|d| !d.is_empty()) else {
-            return not_found(path);
         };
         let request = GateRequest {
             source,
@@ -70,19 +78,39 @@ where
         }
     }
     match path {
-        "/status" | "/ready" | "/config" | "/metrics"
+        "/" | "/status" | "/ready" | "/config" | "/metrics"
             if method != Method::GET && method != Method::HEAD =>
         {
             respond::method_not_allowed("GET, HEAD", &format!("{path} only answers GET"))
         }
-        "/status" => respond::text(StatusCode::OK, "ALIVE"),
+        "/" => respond::html(StatusCode::OK, HOME_PAGE),
+        // Exactly `ALIVE`, no newline: monitors compare the whole body.
+        "/status" => respond::exact_text(StatusCode::OK, "ALIVE"),
         "/ready" => ready(gateway).await,
         "/metrics" => respond::metrics(gateway.state().metrics.render(gateway)),
         "/config" if gateway.server().expose_config => {
-            respond::json(StatusCode::OK, &gateway.describe())
+            match ConfigSchema::from_query(parts.uri.query()) {
+                Ok(schema) => match schema.unwrap_or(gateway.compat().config_report) {
+                    ConfigSchema::Full => respond::json(StatusCode::OK, &gateway.describe()),
+                    ConfigSchema::Original => {
+                        respond::json(StatusCode::OK, &gateway.describe_original())
+                    }
+                },
+                Err(message) => respond::error(StatusCode::BAD_REQUEST, "bad_query", &message),
+            }
         }
         _ => not_found(path),
     }
+}
+
+const HOME_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Notifications center</title></head>\n<body>\n<h1>Notifications center</h1>\n<p>Webhook gateway: POST webhooks to <code>/gate/&lt;Source&gt;/&lt;door&gt;</code>. Health: <a href=\"/status\">/status</a>, <a href=\"/ready\">/ready</a>.</p>\n</body>\n</html>\n";
+
+/// The page of `GET /gate/<Source>[/<door>]`. `source` is a configured
+/// source name, never text from the request alone.
+fn gate_page(source: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{source} gate</title></head>\n<body>\n<h1>{source} gate</h1>\n<p>This gate only accepts POST requests: the provider posts its webhooks to <code>/gate/{source}/&lt;door&gt;</code>.</p>\n</body>\n</html>\n"
+    )
 }
 
 fn not_found(path: &str) -> http::Response<Body> {

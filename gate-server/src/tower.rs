@@ -94,7 +94,7 @@ mod tests {
         let response = service.call(request).await.expect("infallible");
         assert_eq!(response.status(), http::StatusCode::OK);
         let body = response.into_body().collect().await.expect("body");
-        assert_eq!(body.to_bytes(), "ALIVE\n");
+        assert_eq!(body.to_bytes(), "ALIVE");
         let request = http::Request::get("/gate/Nobody/x")
             .body(Full::new(Bytes::new()))
             .expect("request");

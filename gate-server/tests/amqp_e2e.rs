@@ -159,7 +159,8 @@ async fn refused_requests_publish_nothing() {
     );
     assert_eq!(
         server.get("/gate/GitHub/acme").await.status,
-        StatusCode::METHOD_NOT_ALLOWED
+        StatusCode::OK,
+        "GET answers the explanation page and publishes nothing"
     );
     assert!(
         consumer.next(Duration::from_millis(800)).await.is_none(),

@@ -297,16 +297,33 @@ async fn ping_goes_to_the_administrative_group() {
 }
 
 #[tokio::test]
-async fn gates_only_accept_post() {
+async fn gates_take_webhooks_by_post_and_explain_it_on_get() {
     let fixture = Fixture::new("");
-    for path in ["/gate/GitHub/acme", "/gate/GitHub"] {
+    // Monitors of the original service expect 200 pages here, for any door.
+    for path in ["/gate/GitHub/acme", "/gate/GitHub", "/gate/GitHub/unknown"] {
         let answer = call(&fixture.gateway, request("GET", path, &[], "")).await;
-        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
-        assert_eq!(answer.headers["allow"], "POST");
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert!(
+            answer.text().contains("only accepts POST"),
+            "{}",
+            answer.text()
+        );
+        assert!(!answer.text().contains("unknown"), "the door is not echoed");
+    }
+    for (method, path, allow) in [
+        ("PUT", "/gate/GitHub/acme", "GET, HEAD, POST"),
+        ("DELETE", "/gate/GitHub", "GET, HEAD"),
+        ("POST", "/gate/GitHub", "GET, HEAD"),
+    ] {
+        let answer = call(&fixture.gateway, request(method, path, &[], "")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(answer.headers["allow"], allow);
         assert!(answer.text().contains("POST"), "{}", answer.text());
     }
-    let answer = call(&fixture.gateway, request("POST", "/gate/GitHub", &[], "")).await;
-    assert_eq!(answer.status, StatusCode::NOT_FOUND);
     let answer = call(
         &fixture.gateway,
         request("POST", "/gate/GitHub/acme/extra", &[], ""),
@@ -337,7 +354,7 @@ async fn status_ready_config_and_unknown_paths() {
     let answer = call(&fixture.gateway, request("GET", "/status", &[], "")).await;
     assert_eq!(
         (answer.status, answer.text().as_str()),
-        (StatusCode::OK, "ALIVE\n")
+        (StatusCode::OK, "ALIVE")
     );
     let answer = call(&fixture.gateway, request("GET", "/ready", &[], "")).await;
     assert_eq!(answer.status, StatusCode::OK);

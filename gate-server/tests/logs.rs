@@ -4,8 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-/// The first log line of `serve` on the embedded default (port 0, in a
-/// temporary directory), then the process is stopped.
+/// The `gate-server listening` log line of `serve` on the embedded default
+/// (port 0, in a temporary directory), then the process is stopped. The
+/// lines before it (warnings about the demo's unauthenticated doors) are
+/// checked for colour codes too.
 fn first_serve_line(extra_args: &[&str], envs: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut command = Command::new(env!("CARGO_BIN_EXE_gate-server"));
@@ -24,10 +26,15 @@ fn first_serve_line(extra_args: &[&str], envs: &[(&str, &str)]) -> String {
     }
     let mut child = command.spawn().expect("start gate-server");
     let stderr = child.stderr.take().expect("stderr piped");
+    let mut reader = BufReader::new(stderr);
     let mut line = String::new();
-    BufReader::new(stderr)
-        .read_line(&mut line)
-        .expect("read the first log line");
+    for _ in 0..20 {
+        line.clear();
+        reader.read_line(&mut line).expect("read a log line");
+        if line.contains('\u{1b}') || line.contains("gate-server listening") || line.is_empty() {
+            break;
+        }
+    }
     stop(child);
     line
 }

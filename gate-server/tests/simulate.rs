@@ -23,6 +23,11 @@ token = "dockerhub-token-0123456789"
 
 [sources.Jenkins.doors.acme]
 token = "jenkins-token-0123456789"
+rate_limit = { per_second = 10, burst = 20 }
+spooled_status = 200
+
+[sources.Jenkins.doors."*"]
+insecure_no_token = true
 
 [sources.Notification.doors.acme]
 secrets = ["native-hmac-key"]
@@ -260,9 +265,28 @@ fn send_delivers_to_the_door_sinks_and_prints_the_actions() {
     assert_eq!(actions[0]["status"], "delivered");
     assert_eq!(
         actions[0]["routingKey"],
-        "widgets.ops.deployer.deploy_finished"
+        "widgets.ops.deployer.deploy.finished"
     );
     let written = std::fs::read_to_string(setup.out()).expect("the file sink wrote");
     assert_eq!(written.lines().count(), 1);
     assert!(written.contains("octocat deployed widgets 1.2.0 to production"));
+}
+
+#[test]
+fn a_wildcard_door_serves_names_not_configured() {
+    let setup = Setup::new();
+    let body = payload("jenkins/completed-failure.json");
+    let (code, stdout, stderr) = setup.simulate(&["Jenkins", "Elsewhere", &body]);
+    assert_eq!(code, 0, "{stderr}");
+    let report = json(&stdout);
+    let notification = &report["notifications"][0];
+    assert_eq!(notification["project"], "Elsewhere", "{report}");
+    assert_eq!(
+        notification["routingKey"], "elsewhere.ci.jenkins.completed.failure",
+        "{report}"
+    );
+    // A named door's gateway keys (rate_limit, spooled_status) are not the
+    // source's business.
+    let (code, _, stderr) = setup.simulate(&["Jenkins", "acme", &body]);
+    assert_eq!(code, 0, "{stderr}");
 }

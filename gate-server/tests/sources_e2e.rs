@@ -291,7 +291,7 @@ async fn jenkins_failed_build_reaches_the_exchange() {
             body.clone(),
             &Expected {
                 // The `.` of `completed.failure` cannot add a routing segment.
-                routing_key: "acme.widgets.jenkins.completed_failure",
+                routing_key: "acme.widgets.jenkins.completed.failure",
                 source: "Jenkins",
                 door: "acme",
                 event: "completed.failure",
@@ -342,7 +342,7 @@ async fn native_notification_signed_with_hmac_reaches_the_exchange() {
             &headers,
             body.clone(),
             &Expected {
-                routing_key: "widgets.ops.deployer.deploy_finished",
+                routing_key: "widgets.ops.deployer.deploy.finished",
                 source: "Notification",
                 door: "acme",
                 event: "deploy.finished",
@@ -459,12 +459,13 @@ async fn phabricator_feed_story_form_reaches_the_exchange() {
             },
         )
         .await;
-    // The form arrives as a JSON object, storyData nested.
+    // The form arrives as the original's story object, data nested.
     assert_eq!(
-        notification["rawContent"]["storyData"]["objectPHID"],
+        notification["rawContent"]["data"]["objectPHID"],
         "PHID-TASK-4mxk2ofyzq3vbc7hd5ln"
     );
-    assert_eq!(notification["rawContent"]["storyID"], "48211");
+    assert_eq!(notification["rawContent"]["id"], "48211");
+    assert_eq!(notification["rawContent"]["instanceName"], "acme");
     rig.stop().await;
 }
 

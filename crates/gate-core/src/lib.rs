@@ -27,7 +27,7 @@ pub use action::{Action, ActionError, ActionStatus, ActionsReport};
 pub use async_trait::async_trait;
 pub use config_error::{without_values, ConfigError};
 pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
-pub use notification::{routing_segment, Envelope, Notification};
+pub use notification::{routing_segment, routing_type, Envelope, Notification};
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
 pub use request::{Rejection, Request};
 pub use secret::{Secret, SecretError};

@@ -47,7 +47,8 @@ pub struct Subject<'a> {
 /// Compiled group rules of one door. Every glob of every rule is in one
 /// [`GlobSet`] and every keyword in one Aho-Corasick automaton, so a request
 /// costs about the same with a thousand rules as with one; each pattern
-/// remembers its rule, and the lowest rule index wins (first match).
+/// remembers its rule, and the lowest rule index wins (first match), the
+/// repositories of every rule before the keywords of any.
 #[derive(Debug, Clone)]
 pub struct GroupMapping {
     default_group: String,
@@ -169,17 +170,11 @@ impl GroupMapping {
                 return admin;
             }
         }
-        let by_repository = self.first_repository_rule(subject.repositories);
-        // Only a rule before the repository match can still win.
-        let by_keyword = match by_repository {
-            Some(0) => None,
-            _ => self.first_keyword_rule(subject.text),
-        };
-        let first = match (by_repository, by_keyword) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        first
+        // Every rule's repositories before any rule's keywords: what the
+        // event is about outweighs a word its text happens to contain (the
+        // original service resolved Phabricator groups this way too).
+        self.first_repository_rule(subject.repositories)
+            .or_else(|| self.first_keyword_rule(subject.text))
             .and_then(|index| self.rule_group(index))
             .unwrap_or(&self.default_group)
     }
@@ -282,6 +277,29 @@ mod tests {
         assert_eq!(m.group_for(&subject(&["acme/infra-tools"], "")), "infra");
         assert_eq!(m.group_for(&subject(&["acme/ops"], "")), "infra");
         assert_eq!(m.group_for(&subject(&["acme/main-site"], "")), "web");
+    }
+
+    #[test]
+    fn every_repository_rule_comes_before_any_keyword() {
+        let m = mapping(
+            r#"
+            [[groups]]
+            group = "docker"
+            keywords = ["docker"]
+            [[groups]]
+            group = "ops"
+            repositories = ["Servers"]
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(
+            m.group_for(&subject(&["Servers"], "Upgrade Docker on ysul")),
+            "ops"
+        );
+        assert_eq!(
+            m.group_for(&subject(&["Web"], "Upgrade Docker on ysul")),
+            "docker"
+        );
     }
 
     #[test]
@@ -410,12 +428,13 @@ mod tests {
             for _ in 0..20 {
                 let names: Vec<&str> = (0..next(3)).map(|_| NAMES[next(NAMES.len())]).collect();
                 let text = TEXTS[next(TEXTS.len())];
-                let expected = reference.rule(&names, text, true);
+                let by_repository = reference.rule(&names, "", false);
+                let by_keyword = reference.rule(&[], text, true);
+                // Every rule's repositories before any rule's keywords.
+                let expected = by_repository.or(by_keyword);
                 let got = m.group_for(&subject(&names, text));
                 let want = expected.map_or("ci", |i| config.groups[i].group.as_str());
                 assert_eq!(got, want, "{config:?} {names:?} {text:?}");
-                let by_repository = reference.rule(&names, "", false);
-                let by_keyword = reference.rule(&[], text, true);
                 assert_eq!(
                     m.first_repository_rule(&names),
                     by_repository,
@@ -434,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_rule_wins_across_kinds_and_each_kind_reports_its_own() {
+    fn repositories_win_over_keywords_and_each_kind_reports_its_own() {
         let m = mapping(RULES).expect("valid");
         // Rule 0 by repository, rule 1 by keyword: rule 0 wins.
         let s = subject(&["acme/infra-x"], "Deploy");
@@ -443,7 +462,8 @@ mod tests {
         assert_eq!(m.group_for(&s), "infra");
         assert_eq!(m.rule_group(2), Some("catch"));
         assert_eq!(m.rule_group(3), None);
-        // A keyword rule before a repository rule wins over it.
+        // A repository rule wins over a keyword rule even when it comes
+        // after it (every repository rule before any keyword rule).
         let m = mapping(
             "[[groups]]\ngroup = \"words\"\nkeywords = [\"urgent\"]\n\
              [[groups]]\ngroup = \"repos\"\nrepositories = [\"acme/*\"]",
@@ -452,7 +472,8 @@ mod tests {
         let s = subject(&["acme/x"], "URGENT fix");
         assert_eq!(m.first_repository_rule(s.repositories), Some(1));
         assert_eq!(m.first_keyword_rule(s.text), Some(0));
-        assert_eq!(m.group_for(&s), "words");
+        assert_eq!(m.group_for(&s), "repos");
+        assert_eq!(m.group_for(&subject(&["other/x"], "URGENT fix")), "words");
         assert_eq!(m.group_for(&subject(&["acme/x"], "calm")), "repos");
         assert_eq!(m.group_for(&subject(&["other/x"], "calm")), "ci");
     }

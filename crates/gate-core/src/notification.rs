@@ -19,19 +19,40 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// `<project>.<group>.<service>.<type>`, lower-cased, each segment
-    /// sanitised so that a value cannot add or widen routing segments.
+    /// `<project>.<group>.<service>.<type>`, lower-cased. Project, group
+    /// and service are sanitised so that a value cannot add or widen routing
+    /// segments; the type keeps its dots (`completed.success`), as consumers
+    /// of the original service bind `*.*.jenkins.completed.*`.
     pub fn routing_key(&self) -> String {
-        let segments = [&self.project, &self.group, &self.service, &self.kind];
+        let segments = [&self.project, &self.group, &self.service];
         // One allocation (every request makes a key per sink).
-        let mut key = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
-        for (index, segment) in segments.into_iter().enumerate() {
-            if index > 0 {
-                key.push('.');
-            }
+        let mut key = String::with_capacity(
+            segments.iter().map(|s| s.len() + 1).sum::<usize>() + self.kind.len(),
+        );
+        for segment in segments {
             push_routing_segment(&mut key, segment);
+            key.push('.');
         }
+        push_routing_type(&mut key, &self.kind);
         key
+    }
+}
+
+/// The type part of a routing key: like [`routing_segment`] but dots stay,
+/// so a dotted type spans several segments. Empty parts become `_` so that
+/// no segment is empty.
+pub fn routing_type(value: &str) -> String {
+    let mut key = String::with_capacity(value.len());
+    push_routing_type(&mut key, value);
+    key
+}
+
+fn push_routing_type(key: &mut String, value: &str) {
+    for (index, part) in value.split('.').enumerate() {
+        if index > 0 {
+            key.push('.');
+        }
+        push_routing_segment(key, part);
     }
 }
 
@@ -97,9 +118,23 @@ mod tests {
 
     #[test]
     fn topic_syntax_inside_a_value_cannot_break_routing() {
-        let n = sample("a.b", "*", "completed.#");
-        assert_eq!(n.routing_key(), "a_b._.github.completed__");
+        let n = sample("a.b", "*", "completed#");
+        assert_eq!(n.routing_key(), "a_b._.github.completed_");
         assert_eq!(n.routing_key().split('.').count(), 4);
+    }
+
+    #[test]
+    fn dots_inside_the_type_stay_as_segments() {
+        assert_eq!(
+            sample("Acme", "ci", "completed.SUCCESS").routing_key(),
+            "acme.ci.github.completed.success"
+        );
+        assert_eq!(
+            sample("a", "g", "x..*").routing_key(),
+            "a.g.github.x._._",
+            "no empty segment, no wildcard"
+        );
+        assert_eq!(sample("a", "g", "").routing_key(), "a.g.github._");
     }
 
     #[test]

@@ -142,6 +142,20 @@ pub trait DynSource: Send + Sync {
         let _ = door;
         false
     }
+
+    /// [`receive`](DynSource::receive) for a request that reached `door`
+    /// under another name: the wildcard door (`*`) serves every door name
+    /// not configured, and the source must see the name of the URL (it is
+    /// the notification's project).
+    async fn receive_as(
+        &self,
+        request: &Request<'_>,
+        door: &OpenDoor,
+        name: &str,
+    ) -> Result<Received, Rejection> {
+        let _ = name;
+        self.receive(request, door).await
+    }
 }
 
 pub(crate) struct Erased<S>(pub(crate) S);
@@ -194,12 +208,21 @@ impl<S: Source> DynSource for Erased<S> {
     }
 
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection> {
+        self.receive_as(request, door, &door.name).await
+    }
+
+    async fn receive_as(
+        &self,
+        request: &Request<'_>,
+        door: &OpenDoor,
+        name: &str,
+    ) -> Result<Received, Rejection> {
         let settings = settings_of::<S>(door)?;
         self.0
             .receive(
                 request,
                 &Door {
-                    name: &door.name,
+                    name,
                     mapping: &door.mapping,
                     settings,
                 },

@@ -12,9 +12,16 @@ use crate::token::MIN_TOKEN_CHARS;
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoorConfig {
-    /// Required; optional here only so that its absence gets a clear message.
+    /// Required unless `insecure_no_token`; optional here only so that its
+    /// absence gets a clear message.
     #[serde(default, serialize_with = "Secret::serialize_optional")]
     pub token: Option<Secret>,
+    /// Accept requests without a token, as the original service did, while
+    /// the webhook URLs on Docker Hub are changed to carry one. Anyone who
+    /// can reach the door can then post notifications: the gateway warns
+    /// about it at start and in `config check`.
+    #[serde(default)]
+    pub insecure_no_token: bool,
     /// Networks or addresses allowed to call the door; every address when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_ips: Option<Vec<String>>,
@@ -26,15 +33,18 @@ pub struct DoorConfig {
 /// A door ready for requests.
 #[derive(Debug)]
 pub struct DockerHubDoor {
-    pub token: Secret,
+    /// `None` only when the door was opened with `insecure_no_token`.
+    pub token: Option<Secret>,
     pub allow: Option<AllowList>,
 }
 
 /// Why a door cannot be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DoorError {
-    #[error("token is required: Docker Hub cannot sign webhooks, so the door URL must carry an unguessable `?token=`")]
+    #[error("token is required: Docker Hub cannot sign webhooks, so the door URL must carry an unguessable `?token=` (or set insecure_no_token = true while the URLs are migrated)")]
     MissingToken,
+    #[error("token and insecure_no_token = true contradict each other")]
+    TokenAndInsecure,
     #[error("token is too short: use at least {MIN_TOKEN_CHARS} random characters")]
     ShortToken,
     #[error("allow_ips is empty: omit it to allow every address")]
@@ -50,10 +60,17 @@ pub enum DoorError {
 
 impl DoorConfig {
     pub fn open(self) -> Result<DockerHubDoor, DoorError> {
-        let token = self.token.ok_or(DoorError::MissingToken)?;
-        if gate_core::token::too_short(&token) {
-            return Err(DoorError::ShortToken);
-        }
+        let token = match (self.token, self.insecure_no_token) {
+            (Some(_), true) => return Err(DoorError::TokenAndInsecure),
+            (None, false) => return Err(DoorError::MissingToken),
+            (None, true) => None,
+            (Some(token), false) => {
+                if gate_core::token::too_short(&token) {
+                    return Err(DoorError::ShortToken);
+                }
+                Some(token)
+            }
+        };
         let allow = match self.allow_ips {
             None if self.trusted_proxies.is_empty() => None,
             None => return Err(DoorError::ProxiesWithoutAllowList),

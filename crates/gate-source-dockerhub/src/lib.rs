@@ -71,6 +71,13 @@ impl Source for DockerHub {
         check_head(request, door.settings)?;
         request.check_json_type()
     }
+
+    /// A door without a token (`insecure_no_token`, while senders' URLs are
+    /// migrated) takes anyone's requests: loopback only unless the door
+    /// also sets `insecure_allow_remote`.
+    fn accepts_anonymous(&self, door: &DockerHubDoor) -> bool {
+        door.token.is_none()
+    }
 }
 
 /// The client's address and the token: both known before the body.
@@ -85,7 +92,11 @@ fn check_head(request: &Request<'_>, door: &DockerHubDoor) -> Result<(), Rejecti
             .admit(request.peer, forwarded)
             .map_err(|e| Rejection::Forbidden(e.to_string()))?;
     }
-    token::check(request, &door.token)
+    match &door.token {
+        Some(token) => token::check(request, token),
+        // `insecure_no_token`: warned about at start and by config check.
+        None => Ok(()),
+    }
 }
 
 gate_core::register_source!(DockerHub);

@@ -100,7 +100,7 @@ async fn missing_token_is_401_and_wrong_token_403() {
 }
 
 #[tokio::test]
-async fn non_json_content_is_415_and_bad_bodies_400() {
+async fn non_json_content_is_415_no_content_type_is_json_and_bad_bodies_400() {
     let (source, door) = door("");
     let query = format!("token={TOKEN}");
     let mut form = HeaderMap::new();
@@ -116,9 +116,16 @@ async fn non_json_content_is_415_and_bad_bodies_400() {
         err,
         Rejection::UnsupportedMediaType("application/x-www-form-urlencoded".into())
     );
+    // Senders of the original service post JSON without a content type.
     let none = HeaderMap::new();
     assert_eq!(
         status(source.as_ref(), &door, &request(&none, Some(&query))).await,
+        StatusCode::OK
+    );
+    let mut text = HeaderMap::new();
+    text.insert("content-type", "text/plain".parse().expect("value"));
+    assert_eq!(
+        status(source.as_ref(), &door, &request(&text, Some(&query))).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
 
@@ -368,4 +375,29 @@ async fn a_nested_array_in_place_of_an_object_is_400() {
         );
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     }
+}
+
+#[tokio::test]
+async fn insecure_no_token_accepts_requests_without_token_but_keeps_the_allow_list() {
+    let err = open(&format!("token = \"{TOKEN}\"\ninsecure_no_token = true"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("contradict"), "{err}");
+    let (source, door) = open("insecure_no_token = true").expect("opens");
+    let headers = json_headers();
+    assert_eq!(
+        status(source.as_ref(), &door, &request(&headers, None)).await,
+        StatusCode::OK
+    );
+    assert_eq!(door.described["insecure_no_token"], true);
+    let (source, door) =
+        open("insecure_no_token = true\nallow_ips = [\"192.0.2.0/24\"]").expect("opens");
+    let outside = Request {
+        peer: Some("198.51.100.7".parse().expect("ip")),
+        ..request(&headers, None)
+    };
+    assert_eq!(
+        status(source.as_ref(), &door, &outside).await,
+        StatusCode::FORBIDDEN
+    );
 }

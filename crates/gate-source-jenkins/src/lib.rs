@@ -51,7 +51,12 @@ impl Source for Jenkins {
         let fixed_after = event
             .build
             .final_result()
-            .and_then(|result| door.settings.outcomes.record(&job, result));
+            // Keyed by door name too: a wildcard door serves many projects,
+            // whose jobs may share names.
+            .and_then(|result| {
+                let remembered = format!("{}/{job}", door.name);
+                door.settings.outcomes.record(&remembered, result)
+            });
         if door.settings.only_failures_for(&job)
             && !event.build.is_unsuccessful_result()
             && fixed_after.is_none()

@@ -10,7 +10,9 @@ use crate::form;
 /// A decoded story.
 #[derive(Debug)]
 pub struct FeedStory {
-    /// Every form field as a JSON object (storyData nested), values as sent.
+    /// The story object as the original service published it: `instanceName`
+    /// (the door), then every form field with `story` dropped from its name
+    /// (`storyID` → `id`, `storyData` → `data`, nested), values as sent.
     pub raw: Box<RawValue>,
     pub text: String,
     pub object_phid: Option<String>,
@@ -18,7 +20,7 @@ pub struct FeedStory {
     pub identity: Option<String>,
 }
 
-pub fn parse(body: &[u8]) -> Result<FeedStory, Rejection> {
+pub fn parse(body: &[u8], instance_name: &str) -> Result<FeedStory, Rejection> {
     let fields = form::decode(body).map_err(Rejection::Malformed)?;
     let text = fields
         .get("storyText")
@@ -38,14 +40,89 @@ pub fn parse(body: &[u8]) -> Result<FeedStory, Rejection> {
         .map(|id| format!("story:{id}"));
     Ok(FeedStory {
         identity,
-        raw: to_raw(fields)?,
+        raw: story_object(fields, instance_name)?,
         text,
         object_phid,
     })
 }
 
-fn to_raw(fields: Map<String, Value>) -> Result<Box<RawValue>, Rejection> {
-    serde_json::value::to_raw_value(&Value::Object(fields))
+/// The original's order for the fields every story has; others follow by name.
+const STORY_ORDER: [&str; 7] = [
+    "instanceName",
+    "id",
+    "type",
+    "data",
+    "authorPHID",
+    "text",
+    "epoch",
+];
+
+/// `storyID` → `id`; `storyXyz` → `xyz`; other names unchanged.
+fn story_key(field: &str) -> String {
+    if field == "storyID" {
+        return "id".into();
+    }
+    match field.strip_prefix("story") {
+        Some(rest) if !rest.is_empty() => {
+            let mut chars = rest.chars();
+            chars
+                .next()
+                .map(|first| first.to_lowercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+        _ => field.to_owned(),
+    }
+}
+
+fn story_object(
+    fields: Map<String, Value>,
+    instance_name: &str,
+) -> Result<Box<RawValue>, Rejection> {
+    let mut story: Vec<(String, Value)> = Vec::with_capacity(fields.len() + 1);
+    for (field, value) in fields {
+        let key = story_key(&field);
+        // A renamed field wins over a plain one of the same name.
+        let renamed = key != field;
+        match story.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) if renamed => slot.1 = value,
+            Some(_) => {}
+            None => story.push((key, value)),
+        }
+    }
+    story.retain(|(key, _)| key != "instanceName");
+    story.push((
+        "instanceName".into(),
+        Value::String(instance_name.to_owned()),
+    ));
+    let rank = |key: &str| {
+        STORY_ORDER
+            .iter()
+            .position(|k| *k == key)
+            .unwrap_or(STORY_ORDER.len())
+    };
+    story.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    let mut text = String::from("{");
+    for (index, (key, value)) in story.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        let key = serde_json::to_string(key);
+        let value = serde_json::to_string(value);
+        match (key, value) {
+            (Ok(key), Ok(value)) => {
+                text.push_str(&key);
+                text.push(':');
+                text.push_str(&value);
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                return Err(Rejection::Malformed(format!(
+                    "cannot represent the story as json: {e}"
+                )))
+            }
+        }
+    }
+    text.push('}');
+    RawValue::from_string(text)
         .map_err(|e| Rejection::Malformed(format!("cannot represent the story as json: {e}")))
 }
 
@@ -54,10 +131,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn field_names_lose_story_as_in_the_original() {
+        assert_eq!(story_key("storyID"), "id");
+        assert_eq!(story_key("storyId"), "id");
+        assert_eq!(story_key("storyType"), "type");
+        assert_eq!(story_key("storyAuthorPHID"), "authorPHID");
+        assert_eq!(story_key("story"), "story");
+        assert_eq!(story_key("epoch"), "epoch");
+        assert_eq!(story_key(""), "");
+    }
+
+    #[test]
+    fn the_story_object_starts_with_the_instance_and_keeps_the_original_order() {
+        let body = b"storyText=x+closed+T1.&epoch=1&storyID=7&storyData%5BobjectPHID%5D=PHID-TASK-a&storyType=T&storyAuthorPHID=PHID-USER-b&extra=1";
+        let story = parse(body, "Acme").expect("story");
+        assert_eq!(
+            story.raw.get(),
+            r#"{"instanceName":"Acme","id":"7","type":"T","data":{"objectPHID":"PHID-TASK-a"},"authorPHID":"PHID-USER-b","text":"x closed T1.","epoch":"1","extra":"1"}"#
+        );
+        assert_eq!(story.object_phid.as_deref(), Some("PHID-TASK-a"));
+    }
+
+    #[test]
     fn identity_is_the_story_id() {
-        let story = parse(b"storyID=48211&storyText=a+b").expect("valid");
+        let story = parse(b"storyID=48211&storyText=a+b", "acme").expect("valid");
         assert_eq!(story.identity.as_deref(), Some("story:48211"));
-        let anonymous = parse(b"storyText=a+b").expect("valid");
+        let anonymous = parse(b"storyText=a+b", "acme").expect("valid");
         assert_eq!(anonymous.identity, None);
     }
 }

@@ -5,8 +5,9 @@ use crate::resolve::ObjectInfo;
 use crate::{auth, feed, herald, phid::phid_type, words, PhabricatorDoor, PhabricatorDoorConfig};
 
 const SERVICE: &str = "Phabricator";
-/// Type of feed stories that name no object (old story kinds).
-const FEED_TYPE: &str = "FEED";
+/// Type of feed stories that name no object (status posts, old story
+/// kinds), as the original service typed them.
+const NO_OBJECT_TYPE: &str = "VOID";
 
 /// The `Phabricator` source.
 #[derive(Debug, Default)]
@@ -49,7 +50,7 @@ impl Source for PhabricatorSource {
         let settings = door.settings;
         let story = match hook_kind(request)? {
             HookKind::Herald => herald_story(request, &settings.config)?,
-            HookKind::Feed => feed_story(request, &settings.config)?,
+            HookKind::Feed => feed_story(request, &settings.config, door.name)?,
         };
         let (info, projects) = match (&settings.resolver, &story.object_phid) {
             (Some(resolver), Some(phid)) => {
@@ -169,14 +170,18 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     })
 }
 
-fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<Story, Rejection> {
+fn feed_story(
+    request: &Request<'_>,
+    config: &PhabricatorDoorConfig,
+    door: &str,
+) -> Result<Story, Rejection> {
     auth::check_feed(request, config)?;
-    let story = feed::parse(request.body)?;
+    let story = feed::parse(request.body, door)?;
     let kind = story
         .object_phid
         .as_deref()
         .and_then(phid_type)
-        .unwrap_or(FEED_TYPE)
+        .unwrap_or(NO_OBJECT_TYPE)
         .to_owned();
     Ok(Story {
         raw: story.raw,

@@ -110,10 +110,13 @@ async fn payloads_match_their_expected_notifications() {
                     "{case}"
                 );
             } else {
-                // The form becomes an object with storyData nested.
-                assert_eq!(raw["storyText"], got.text.as_str(), "{case}");
-                assert!(raw["storyData"].is_object(), "{case}: {raw}");
-                assert!(raw["storyID"].is_string(), "{case}: {raw}");
+                // The form becomes the original's story object: the door as
+                // instanceName, `story` dropped from names, data nested.
+                assert_eq!(raw["instanceName"], "acme", "{case}");
+                assert!(raw["text"].is_string(), "{case}: {raw}");
+                assert!(raw["data"].is_object(), "{case}: {raw}");
+                assert!(raw["id"].is_string(), "{case}: {raw}");
+                assert!(raw.get("storyText").is_none(), "{case}: {raw}");
             }
         }
     }

@@ -144,7 +144,7 @@ async fn the_application_routes_and_the_gateway_probes_both_answer() {
         (StatusCode::OK, "hello from the host application\n")
     );
     let (status, body) = fixture.send(get("/webhooks/status")).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "ALIVE\n"));
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ALIVE"));
     let (status, body) = fixture.send(get("/webhooks/config")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(

@@ -23,6 +23,7 @@ pub fn effective(
         "server": config.server,
         "spool": config.spool,
         "dedup": config.dedup,
+        "compat": config.compat,
         "vault": config.vault,
         "github_recovery": config.github_recovery,
         "deliveries": config.deliveries,

@@ -211,13 +211,23 @@ fn door_table(config: &Config, kind: &str, door: &str) -> Result<toml::Table, Fa
             none_if_empty(&kinds)
         )));
     };
-    section.doors.get(door).cloned().ok_or_else(|| {
-        let doors: Vec<&str> = section.doors.keys().map(String::as_str).collect();
-        usage(format!(
-            "no door {door:?} for source {kind} (doors: {})",
-            none_if_empty(&doors)
-        ))
-    })
+    let mut table = section
+        .doors
+        .get(door)
+        .or_else(|| section.doors.get(crate::gateway::WILDCARD_DOOR))
+        .cloned()
+        .ok_or_else(|| {
+            let doors: Vec<&str> = section.doors.keys().map(String::as_str).collect();
+            usage(format!(
+                "no door {door:?} for source {kind} (doors: {})",
+                none_if_empty(&doors)
+            ))
+        })?;
+    // The gateway's own door keys; the source must not see them.
+    for key in ["rate_limit", "spooled_status"] {
+        table.remove(key);
+    }
+    Ok(table)
 }
 
 fn none_if_empty(names: &[&str]) -> String {

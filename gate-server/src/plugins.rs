@@ -3,6 +3,7 @@
 //! silently missing: each must be named here.
 
 use gate_sink_amqp as _;
+use gate_sink_dockerhub as _;
 use gate_sink_file as _;
 use gate_sink_http as _;
 use gate_sink_phabricator as _;

@@ -16,6 +16,6 @@ fn registered_kinds_are_exactly_the_built_in_plugins() {
     );
     assert_eq!(
         registry.sink_kinds(),
-        ["amqp", "file", "http", "phabricator"]
+        ["amqp", "dockerhub", "file", "http", "phabricator"]
     );
 }

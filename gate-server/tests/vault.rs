@@ -473,3 +473,74 @@ async fn config_commands_read_the_vault_and_show_only_set() {
     );
     assert!(!stderr.contains(value));
 }
+
+/// The Docker Hub sink's ids as the production Vault keeps them (one secret
+/// per repository with `source` and `trigger` keys), referenced from the
+/// inline `triggers` table: the trigger URL gets the values, and nothing
+/// shows them.
+#[tokio::test]
+async fn docker_hub_trigger_ids_read_from_vault_reach_only_the_trigger_url() {
+    use gate_conduit::test_server::{Reply, TestServer};
+
+    let bao = Bao::start().await;
+    let (source, trigger) = (
+        "1a2b3c4d-vault-source-5e6f7a8b",
+        "9c0d1e2f-vault-trigger-3a4b5c6d",
+    );
+    bao.put_secret(
+        "notifications-center/dockerhub/widgets",
+        json!({ "source": source, "trigger": trigger }),
+    )
+    .await;
+    let hub = TestServer::start(|_| Reply::json(&json!({"state": "Pending"})))
+        .await
+        .expect("hub");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = "vault:secret/notifications-center/dockerhub/widgets";
+    let path = write_config(
+        &dir,
+        &format!(
+            "[vault]\naddress = {:?}\ntoken = {:?}\n\n[sinks.dockerhub]\nkind = \"dockerhub\"\nbase_url = {:?}\n\
+             [sinks.dockerhub.triggers]\n\"acme/widgets\" = {{ source = \"{reference}#source\", trigger = \"{reference}#trigger\" }}\n\n\
+             [sources.GitHub.doors.acme]\nsinks = [\"dockerhub\"]\ninsecure_no_signature = true\n",
+            bao.address,
+            bao.root,
+            hub.url()
+        ),
+    );
+    let config = SecretsLoader::new()
+        .load(Some(&path), Vec::new())
+        .await
+        .expect("loads");
+    let gateway =
+        Gateway::build(config, gate_server::registry().expect("registry")).expect("gateway");
+    let described = gateway.describe().to_string();
+    assert!(
+        !described.contains(source) && !described.contains(trigger),
+        "{described}"
+    );
+
+    let answer = common::call(
+        &gateway,
+        common::request(
+            "POST",
+            "/gate/GitHub/acme",
+            &[
+                ("content-type", "application/json"),
+                ("x-github-event", "push"),
+                ("x-github-delivery", "vault-dockerhub-1"),
+            ],
+            common::payload("github/push-one-commit.json"),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["actions"][0]["target"], "acme/widgets");
+    assert!(!answer.text().contains(source) && !answer.text().contains(trigger));
+    let requests = hub.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].uri.path(),
+        format!("/api/build/v1/source/{source}/trigger/{trigger}/call/")
+    );
+}

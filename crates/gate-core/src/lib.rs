@@ -10,6 +10,8 @@ mod action;
 mod config_error;
 #[cfg(feature = "testing")]
 pub mod golden;
+#[cfg(feature = "testing")]
+pub mod sink_kit;
 pub mod json;
 mod mapping;
 mod notification;

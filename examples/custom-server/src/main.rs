@@ -1,6 +1,7 @@
-//! gate-server with one more source: the whole difference from the stock
-//! binary is the `use` line below, which links the Gitea crate so that its
-//! `register_source!` reaches the registry. Everything else (configuration,
+//! gate-server with one more source and one more sink: the whole difference
+//! from the stock binary is the two `use` lines below, which link the Gitea
+//! source and the NATS sink so that their `register_source!` and
+//! `register_sink!` reach the registry. Everything else (configuration,
 //! validation, the HTTP surface, reload, graceful shutdown) is the
 //! gate-server library's `launch` module.
 //!
@@ -9,6 +10,7 @@
 //! ```
 
 use gate_example_gitea_source as _;
+use gate_example_nats_sink as _;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

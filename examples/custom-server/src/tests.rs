@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 
 #[test]
-fn registry_has_gitea_besides_the_built_in_plugins() {
+fn registry_has_gitea_and_nats_besides_the_built_in_plugins() {
     let registry = gate_server::registry().expect("a valid registry");
     let sources = registry.source_kinds();
     assert!(sources.contains(&"Gitea"), "{sources:?}");
@@ -26,6 +26,7 @@ fn registry_has_gitea_besides_the_built_in_plugins() {
         );
     }
     let sinks = registry.sink_kinds();
+    assert!(sinks.contains(&"nats"), "the NATS sink is linked: {sinks:?}");
     for built_in in ["amqp", "file", "http"] {
         assert!(sinks.contains(&built_in), "{built_in} missing: {sinks:?}");
     }

@@ -10,8 +10,6 @@ mod action;
 mod config_error;
 #[cfg(feature = "testing")]
 pub mod golden;
-#[cfg(feature = "testing")]
-pub mod sink_kit;
 pub mod json;
 mod mapping;
 mod notification;
@@ -20,6 +18,8 @@ mod request;
 mod secret;
 pub mod signature;
 mod sink;
+#[cfg(feature = "testing")]
+pub mod sink_kit;
 mod source;
 pub mod token;
 

@@ -81,10 +81,17 @@ pub async fn check_sink<F: SinkFactory>(destination: &impl SinkUnderTest) {
         .error
         .as_ref()
         .unwrap_or_else(|| panic!("{}: a failed action says why", F::KIND));
-    assert!(!error.kind.is_empty() && !error.message.is_empty(), "{error:?}");
+    assert!(
+        !error.kind.is_empty() && !error.message.is_empty(),
+        "{error:?}"
+    );
     let shown = serde_json::to_string(&action).unwrap_or_default();
     for secret in destination.secrets() {
-        assert!(!shown.contains(&secret), "{}: a secret is in the action: {shown}", F::KIND);
+        assert!(
+            !shown.contains(&secret),
+            "{}: a secret is in the action: {shown}",
+            F::KIND
+        );
     }
 
     // The spool hands the same envelope to a sink of the same settings once
@@ -152,7 +159,10 @@ async fn eventually(
             // A copy would come right behind the first: give it a moment.
             tokio::time::sleep(Duration::from_millis(200)).await;
             let ids = destination.received().await;
-            let wanted: Vec<&String> = ids.iter().filter(|id| arrived(std::slice::from_ref(id))).collect();
+            let wanted: Vec<&String> = ids
+                .iter()
+                .filter(|id| arrived(std::slice::from_ref(id)))
+                .collect();
             return wanted.len();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -26,7 +26,10 @@ fn registry_has_gitea_and_nats_besides_the_built_in_plugins() {
         );
     }
     let sinks = registry.sink_kinds();
-    assert!(sinks.contains(&"nats"), "the NATS sink is linked: {sinks:?}");
+    assert!(
+        sinks.contains(&"nats"),
+        "the NATS sink is linked: {sinks:?}"
+    );
     for built_in in ["amqp", "file", "http"] {
         assert!(sinks.contains(&built_in), "{built_in} missing: {sinks:?}");
     }
@@ -107,7 +110,11 @@ async fn signed_gitea_push_reaches_the_file_sink() {
     )
     .expect("report json");
     assert_eq!(report["gate"], "Gitea");
-    assert_eq!(report["delivery"], "5b0e6a3c-1f2d-4e8a-9c7b-0d1e2f3a4b5c");
+    // The sender's id, scoped by source and door.
+    assert_eq!(
+        report["delivery"],
+        "Gitea/acme/5b0e6a3c-1f2d-4e8a-9c7b-0d1e2f3a4b5c"
+    );
     assert_eq!(report["actions"][0]["status"], "delivered");
     assert_eq!(
         report["actions"][0]["routingKey"],

@@ -25,7 +25,11 @@ impl NatsSink {
     }
 
     fn subject(&self, envelope: &Envelope) -> String {
-        format!("{}.{}", self.config.subject_prefix, envelope.notification.routing_key())
+        format!(
+            "{}.{}",
+            self.config.subject_prefix,
+            envelope.notification.routing_key()
+        )
     }
 
     async fn context(&self) -> Result<jetstream::Context, String> {
@@ -51,8 +55,8 @@ impl NatsSink {
 
     async fn publish(&self, envelope: &Envelope) -> Result<(), (&'static str, String)> {
         let context = self.context().await.map_err(|e| ("connect", e))?;
-        let payload = serde_json::to_vec(&envelope.notification)
-            .map_err(|e| ("serialise", e.to_string()))?;
+        let payload =
+            serde_json::to_vec(&envelope.notification).map_err(|e| ("serialise", e.to_string()))?;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", envelope.delivery.as_str());
         let ack = context
@@ -70,11 +74,19 @@ impl Sink for NatsSink {
         let subject = self.subject(envelope);
         let timeout = Duration::from_millis(self.config.timeout_ms);
         match tokio::time::timeout(timeout, self.publish(envelope)).await {
-            Ok(Ok(())) => Action::delivered(KIND, subject, Some(envelope.notification.routing_key())),
+            Ok(Ok(())) => {
+                Action::delivered(KIND, subject, Some(envelope.notification.routing_key()))
+            }
             Ok(Err((kind, message))) => {
                 // The next delivery reconnects.
                 self.context.lock().await.take();
-                Action::failed(KIND, subject, Some(envelope.notification.routing_key()), kind, message)
+                Action::failed(
+                    KIND,
+                    subject,
+                    Some(envelope.notification.routing_key()),
+                    kind,
+                    message,
+                )
             }
             Err(_) => {
                 self.context.lock().await.take();

@@ -42,20 +42,31 @@ impl SinkUnderTest for Stream {
     fn working(&self) -> toml::Table {
         toml::toml! { url = "nats://127.0.0.1:4222" }
             .into_iter()
-            .chain([("subject_prefix".to_owned(), toml::Value::String(self.prefix.clone()))])
+            .chain([(
+                "subject_prefix".to_owned(),
+                toml::Value::String(self.prefix.clone()),
+            )])
             .collect()
     }
 
     fn failing(&self) -> toml::Table {
         toml::toml! { url = "nats://127.0.0.1:1" timeout_ms = 1500 }
             .into_iter()
-            .chain([("subject_prefix".to_owned(), toml::Value::String(self.prefix.clone()))])
+            .chain([(
+                "subject_prefix".to_owned(),
+                toml::Value::String(self.prefix.clone()),
+            )])
             .collect()
     }
 
     async fn received(&self) -> Vec<String> {
         let mut stream = self.stream.clone();
-        let last = stream.info().await.expect("stream info").state.last_sequence;
+        let last = stream
+            .info()
+            .await
+            .expect("stream info")
+            .state
+            .last_sequence;
         let mut ids = Vec::new();
         for sequence in 1..=last {
             if let Ok(message) = stream.get_raw_message(sequence).await {

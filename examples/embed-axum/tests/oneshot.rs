@@ -105,7 +105,7 @@ async fn signed_github_push_under_the_prefix_reaches_the_file_sink() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let report: Value = serde_json::from_str(&body).expect("report");
     assert_eq!(report["gate"], "GitHub");
-    assert_eq!(report["delivery"], "axum-delivery-1");
+    assert_eq!(report["delivery"], "GitHub/acme/axum-delivery-1");
     assert_eq!(report["actions"][0]["status"], "delivered");
 
     let delivered = fixture.delivered();

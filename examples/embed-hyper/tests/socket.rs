@@ -92,7 +92,7 @@ async fn serves_the_gateway_and_its_own_routes_on_its_listener() {
     let (status, answer) = send(addr, post(SECRET)).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let report: Value = serde_json::from_str(&answer).expect("report");
-    assert_eq!(report["delivery"], "hyper-delivery-1");
+    assert_eq!(report["delivery"], "GitHub/acme/hyper-delivery-1");
     assert_eq!(report["actions"][0]["status"], "delivered");
     let lines: Vec<Value> = std::fs::read_to_string(&out)
         .expect("sink file")

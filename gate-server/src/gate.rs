@@ -185,7 +185,9 @@ where
             )
         }
     };
-    *body_seen = Some(bytes.clone());
+    if gateway.deliveries().bodies {
+        *body_seen = Some(bytes.clone());
+    }
     let source_request = Request {
         headers: request.headers,
         body: &bytes,
@@ -210,6 +212,9 @@ where
         Ok(id) => id,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, "bad_idempotency_key", message),
     };
+    // The notifications hold what they need of it (rawContent): holding the
+    // body through delivery too would double a large request's memory.
+    drop(bytes);
     let created = unix_now();
     let count = received.notifications.len();
     let envelopes: Vec<Envelope> = received

@@ -220,7 +220,7 @@ fn described_sinks<S: SinkView>(
 
 /// Open every door and make every sink with `make_sink` (built or only
 /// validated), collecting every problem.
-fn assemble<S: Clone>(
+fn assemble<S: MadeSink>(
     config: &mut Config,
     registry: &Registry,
     mut make_sink: impl FnMut(&Registry, &str, &str, toml::Table, &str) -> Result<S, ConfigError>,
@@ -231,6 +231,7 @@ fn assemble<S: Clone>(
         // Declared sinks whose settings failed: doors naming them get no
         // second, misleading "unknown sink" error.
         let broken_sinks: BTreeSet<String> = config.sinks.keys().cloned().collect();
+        let mut companions: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, mut table) in std::mem::take(&mut config.sinks) {
             let location = format!("sinks.{name}");
             let kind = match table.remove("kind") {
@@ -252,6 +253,20 @@ fn assemble<S: Clone>(
             };
             match make_sink(registry, &kind, &name, table, &location) {
                 Ok(sink) => {
+                    for (companion_name, companion) in sink.companions(&name) {
+                        if broken_sinks.contains(&companion_name) {
+                            errors.push(ConfigError::new(
+                                &location,
+                                format!("its stream {companion_name:?} has the name of another sink: rename one"),
+                            ));
+                            continue;
+                        }
+                        companions
+                            .entry(name.clone())
+                            .or_default()
+                            .push(companion_name.clone());
+                        sinks.insert(companion_name, companion);
+                    }
                     sinks.insert(name, sink);
                 }
                 Err(e) => errors.push(e),
@@ -328,7 +343,7 @@ fn assemble<S: Clone>(
                     .filter(|name| !broken_sinks.contains(name))
                     .cloned()
                     .collect();
-                let door_sinks = match resolve_sinks(&wanted, &sinks, &location) {
+                let door_sinks = match resolve_sinks(&wanted, &sinks, &companions, &location) {
                     Ok(found) => found,
                     Err(_) if wanted.is_empty() && !sink_names.is_empty() => Vec::new(),
                     Err(e) => {
@@ -480,9 +495,41 @@ impl Gateway {
     }
 }
 
+/// What `assemble` makes of a sink: built, or only validated (a name).
+trait MadeSink: Clone {
+    /// The sink's companion streams as sinks of their own, named
+    /// `<name>.<suffix>` (the AMQP raw stream).
+    fn companions(&self, _name: &str) -> Vec<(String, Self)> {
+        Vec::new()
+    }
+}
+
+impl MadeSink for String {}
+
+impl MadeSink for BuiltSink {
+    fn companions(&self, name: &str) -> Vec<(String, Self)> {
+        self.sink
+            .companions()
+            .into_iter()
+            .map(|(suffix, sink)| {
+                let companion = format!("{name}.{suffix}");
+                let built = BuiltSink {
+                    name: companion.clone(),
+                    kind: self.kind,
+                    described: json!({ "stream_of": name, "stream": suffix }),
+                    sink,
+                };
+                (companion, built)
+            })
+            .collect()
+    }
+}
+
+/// The door's sinks, each followed by its companion streams (listed once).
 fn resolve_sinks<S: Clone>(
     names: &[String],
     sinks: &BTreeMap<String, S>,
+    companions: &BTreeMap<String, Vec<String>>,
     location: &str,
 ) -> Result<Vec<S>, ConfigError> {
     if names.is_empty() {
@@ -491,17 +538,24 @@ fn resolve_sinks<S: Clone>(
             "no sinks: set sinks on the door, on its source, or server.default_sinks",
         ));
     }
-    names
-        .iter()
-        .map(|name| {
-            sinks.get(name).cloned().ok_or_else(|| {
-                ConfigError::new(
-                    location,
-                    format!("unknown sink {name:?} (not under [sinks])"),
-                )
-            })
-        })
-        .collect()
+    let mut seen: Vec<&String> = Vec::new();
+    let mut resolved: Vec<S> = Vec::new();
+    for name in names {
+        if !sinks.contains_key(name) {
+            return Err(ConfigError::new(
+                location,
+                format!("unknown sink {name:?} (not under [sinks])"),
+            ));
+        }
+        let streams = companions.get(name).into_iter().flatten();
+        for stream in std::iter::once(name).chain(streams) {
+            if let (false, Some(sink)) = (seen.contains(&stream), sinks.get(stream)) {
+                seen.push(stream);
+                resolved.push(sink.clone());
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// With `server.known_groups` set, every group a door can route to must be

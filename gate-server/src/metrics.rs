@@ -11,7 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use gate_core::Action;
+use gate_core::{Action, ActionStatus};
 
 use crate::gateway::Gateway;
 
@@ -56,6 +56,8 @@ pub struct Metrics {
     duplicates: Counter,
     spool_rejected: Counter,
     spool_depth: Gauge,
+    spool_quarantined: Gauge,
+    spool_pending_removal: Gauge,
     sink_stats: Family<SinkStatLabels, Gauge>,
 }
 
@@ -107,6 +109,18 @@ impl Default for Metrics {
             "Events waiting in the spool",
             spool_depth.clone(),
         );
+        let spool_quarantined = Gauge::default();
+        registry.register(
+            "spool_quarantined",
+            "Unreadable spool records set aside (listed by `gate-server spool list`)",
+            spool_quarantined.clone(),
+        );
+        let spool_pending_removal = Gauge::default();
+        registry.register(
+            "spool_pending_removal",
+            "Redelivered events whose removal from the spool has not committed yet (never sent again)",
+            spool_pending_removal.clone(),
+        );
         let sink_stats = Family::<SinkStatLabels, Gauge>::default();
         registry.register(
             "sink_stat",
@@ -122,6 +136,8 @@ impl Default for Metrics {
             duplicates,
             spool_rejected,
             spool_depth,
+            spool_quarantined,
+            spool_pending_removal,
             sink_stats,
         }
     }
@@ -144,10 +160,7 @@ impl Metrics {
     }
 
     pub fn action(&self, sink: &str, action: &Action) {
-        let status = serde_json::to_value(action.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = status_label(action.status).to_owned();
         let reason = action
             .error
             .as_ref()
@@ -179,9 +192,14 @@ impl Metrics {
 
     /// The text exposition, with gauges read from the gateway now.
     pub fn render(&self, gateway: &Gateway) -> String {
-        let depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth());
-        self.spool_depth
-            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        if let Some(spool) = gateway.state().spool.as_ref() {
+            self.spool_depth
+                .set(i64::try_from(spool.depth()).unwrap_or(i64::MAX));
+            self.spool_quarantined
+                .set(i64::try_from(spool.quarantined()).unwrap_or(i64::MAX));
+            self.spool_pending_removal
+                .set(i64::try_from(spool.pending_removal()).unwrap_or(i64::MAX));
+        }
         for sink in gateway.sinks() {
             for (stat, value) in sink.sink.stats() {
                 self.sink_stats
@@ -197,5 +215,38 @@ impl Metrics {
             text = "# metrics could not be encoded\n".into();
         }
         text
+    }
+}
+
+/// The report's word for a status (its serde name), without making a JSON
+/// value per action.
+fn status_label(status: ActionStatus) -> &'static str {
+    match status {
+        ActionStatus::Delivered => "delivered",
+        ActionStatus::Spooled => "spooled",
+        ActionStatus::Skipped => "skipped",
+        ActionStatus::Failed => "failed",
+        ActionStatus::Duplicate => "duplicate",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_labels_are_the_words_of_the_report() {
+        for status in [
+            ActionStatus::Delivered,
+            ActionStatus::Spooled,
+            ActionStatus::Skipped,
+            ActionStatus::Failed,
+            ActionStatus::Duplicate,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).expect("serialises"),
+                status_label(status)
+            );
+        }
     }
 }

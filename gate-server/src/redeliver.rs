@@ -1,20 +1,25 @@
 //! Redelivery of spooled events: for each sink with a backlog, the oldest
-//! entries go first, one at a time, and an entry leaves the spool only after
-//! the sink confirmed it. A failure stops that sink's pass (so order holds)
-//! and the next pass waits with capped exponential backoff and jitter.
+//! entries go first, several in flight at once where the sink keeps their
+//! order (`Sink::redelivery_window`), and an entry leaves the spool only
+//! after the sink confirmed it. A confirmed entry is never sent again, even
+//! when its removal cannot commit yet (a full disk). A failure stops that
+//! sink's pass and the next pass waits with capped exponential backoff and
+//! jitter.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gate_core::ActionStatus;
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use gate_core::{ActionStatus, BuiltSink};
 use gate_spool::{Spool, SpoolEntry};
 
 use crate::gateway::Gateway;
 use crate::shared::SharedGateway;
 use crate::state::on_spool;
 
-/// Entries read from the spool per sink and pass.
+/// Entries read from the spool per sink and pass: the memory a drain
+/// holds, whatever the size of the backlog.
 const BATCH: usize = 256;
 /// How often an idle worker looks at the spool even when not woken (entries
 /// left by a previous run, or by the `spool` CLI).
@@ -69,6 +74,13 @@ enum Pass {
 }
 
 async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
+    let mut failed = false;
+    if spool.pending_removal() > 0 {
+        if let Err(reason) = on_spool(spool, |s| s.remove_confirmed()).await {
+            tracing::error!(%reason, "cannot remove confirmed entries yet; they will not be sent again");
+            failed = true;
+        }
+    }
     let sinks = match on_spool(spool, |s| s.sinks()).await {
         Ok(sinks) => sinks,
         Err(reason) => {
@@ -76,11 +88,7 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             return Pass::Failed;
         }
     };
-    if sinks.is_empty() {
-        return Pass::Empty;
-    }
     let mut progress = false;
-    let mut failed = false;
     for sink_name in sinks {
         let Some(sink) = gateway.sink(&sink_name) else {
             tracing::warn!(sink = %sink_name, "spooled events wait for a sink that is no longer configured");
@@ -96,37 +104,27 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             }
         };
         let deadline = Duration::from_millis(gateway.server().delivery_deadline_ms);
-        let mut delivered = Vec::new();
-        for entry in batch {
-            let outcome = tokio::time::timeout(deadline, sink.sink.deliver(&entry.envelope)).await;
-            let error = match outcome {
-                Ok(action) if action.status != ActionStatus::Failed => {
-                    delivered.push(entry.id);
-                    continue;
-                }
-                Ok(action) => action.error.map(|e| e.message).unwrap_or_default(),
-                Err(_) => format!("the sink did not answer within {} ms", deadline.as_millis()),
-            };
-            tracing::debug!(sink = %sink_name, id = entry.id, %error, "redelivery failed");
+        let Drained { delivered, failure } = drain(sink, batch, deadline).await;
+        if let Some((id, error)) = failure {
+            tracing::debug!(sink = %sink_name, id, %error, "redelivery failed");
             let name = sink_name.clone();
-            let _ = on_spool(spool, move |s| s.record_failure(&name, entry.id, &error)).await;
+            let _ = on_spool(spool, move |s| s.record_failure(&name, id, &error)).await;
             failed = true;
-            break;
         }
-        if !delivered.is_empty() {
-            let count = delivered.len();
-            let name = sink_name.clone();
-            match on_spool(spool, move |s| s.remove(&name, &delivered)).await {
-                Ok(_) => {
-                    progress = true;
-                    gateway.state().metrics.redelivered(&sink_name, count);
-                    tracing::info!(sink = %sink_name, count, left = spool.depth(), "spooled events redelivered");
-                }
-                // Delivered but still spooled: they will be sent again
-                // (at least once beats at most once).
-                Err(reason) => {
-                    tracing::error!(sink = %sink_name, %reason, "cannot remove delivered entries")
-                }
+        if delivered.is_empty() {
+            continue;
+        }
+        let count = delivered.len();
+        gateway.state().metrics.redelivered(&sink_name, count);
+        let name = sink_name.clone();
+        match on_spool(spool, move |s| s.confirm(&name, &delivered)).await {
+            Ok(_) => {
+                progress = true;
+                tracing::info!(sink = %sink_name, count, left = spool.depth(), "spooled events redelivered");
+            }
+            Err(reason) => {
+                tracing::error!(sink = %sink_name, count, %reason, "spooled events redelivered but not yet removed; they will not be sent again");
+                failed = true;
             }
         }
     }
@@ -135,6 +133,65 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
         (true, false) => Pass::Progress,
         (false, false) => Pass::Empty,
     }
+}
+
+#[derive(Default)]
+struct Drained {
+    /// Confirmed by the sink, in the order the confirms arrived.
+    delivered: Vec<u64>,
+    /// The first entry that failed, and why; nothing after it was started.
+    failure: Option<(u64, String)>,
+}
+
+/// Deliver a batch in arrival order with up to the sink's window in
+/// flight. The first entry goes alone, so a sink that is down costs one
+/// attempt per pass and a reconnect happens before the window opens. After
+/// a failure nothing more is started; what was already in flight is
+/// awaited, and what it confirmed counts as delivered (sending it again
+/// would be a copy), so with a window above 1 a failed entry can arrive
+/// after later ones of its window.
+async fn drain(sink: &BuiltSink, batch: Vec<SpoolEntry>, deadline: Duration) -> Drained {
+    let window = sink.sink.redelivery_window().max(1);
+    let mut waiting = batch.into_iter();
+    let mut in_flight = FuturesOrdered::new();
+    let mut drained = Drained::default();
+    let mut open = 1;
+    loop {
+        while drained.failure.is_none() && in_flight.len() < open {
+            let Some(entry) = waiting.next() else { break };
+            in_flight.push_back(attempt(sink, entry, deadline));
+        }
+        let Some((id, outcome)) = in_flight.next().await else {
+            break;
+        };
+        match outcome {
+            Ok(()) => {
+                drained.delivered.push(id);
+                open = window;
+            }
+            Err(error) => {
+                drained.failure.get_or_insert((id, error));
+            }
+        }
+    }
+    drained
+}
+
+async fn attempt(
+    sink: &BuiltSink,
+    entry: SpoolEntry,
+    deadline: Duration,
+) -> (u64, Result<(), String>) {
+    let outcome = tokio::time::timeout(deadline, sink.sink.deliver(&entry.envelope)).await;
+    let result = match outcome {
+        Ok(action) if action.status != ActionStatus::Failed => Ok(()),
+        Ok(action) => Err(action.error.map(|e| e.message).unwrap_or_default()),
+        Err(_) => Err(format!(
+            "the sink did not answer within {} ms",
+            deadline.as_millis()
+        )),
+    };
+    (entry.id, result)
 }
 
 /// Up to a quarter more, so that several gateways retrying one broker do not

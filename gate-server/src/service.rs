@@ -94,7 +94,7 @@ fn not_found(path: &str) -> http::Response<Body> {
 }
 
 /// 200 when every sink can deliver now and the spool is writable, else 503
-/// with the reason of each problem.
+/// with the reason of each problem; sinks' warnings are listed either way.
 async fn ready(gateway: &Gateway) -> http::Response<Body> {
     let sinks: Vec<_> = gateway.sinks().collect();
     let checks = join_all(sinks.iter().map(|s| s.sink.ready())).await;
@@ -107,12 +107,24 @@ async fn ready(gateway: &Gateway) -> http::Response<Body> {
         Some(spool) => on_spool(spool, |spool| spool.check_writable()).await.err(),
         None => None,
     };
+    // Warnings (e.g. messages no queue wanted, kept aside) do not make the
+    // gateway unready: it still delivers; they tell the operator to look.
+    let warnings: serde_json::Map<String, serde_json::Value> = sinks
+        .iter()
+        .map(|sink| (sink.name.clone(), sink.sink.warnings()))
+        .filter(|(_, warnings)| !warnings.is_empty())
+        .map(|(name, warnings)| (name, json!(warnings)))
+        .collect();
     if problems.is_empty() && spool.is_none() {
-        respond::json(StatusCode::OK, &json!({ "ready": true }))
+        let mut body = json!({ "ready": true });
+        if !warnings.is_empty() {
+            body["warnings"] = json!(warnings);
+        }
+        respond::json(StatusCode::OK, &body)
     } else {
         respond::json(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "ready": false, "sinks": problems, "spool": spool }),
+            &json!({ "ready": false, "sinks": problems, "spool": spool, "warnings": warnings }),
         )
     }
 }

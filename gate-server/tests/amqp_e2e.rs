@@ -296,32 +296,201 @@ async fn missing_exchange_is_503_until_it_exists() {
     consumer.delete().await;
 }
 
+/// The value of `gate_sink_stat{sink, stat}` in `/metrics`.
+async fn sink_stat(server: &Running, sink: &str, stat: &str) -> Option<u64> {
+    let metrics = server.get("/metrics").await.text();
+    let prefix = format!("gate_sink_stat{{sink=\"{sink}\",stat=\"{stat}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// `/ready`'s warnings for the sink `rabbit`, once there are some (the
+/// catch-all queue is read every 2 s).
+async fn ready_warnings(server: &Running) -> Vec<String> {
+    for _ in 0..50 {
+        let ready = server.get("/ready").await;
+        assert_eq!(
+            ready.status,
+            StatusCode::OK,
+            "warnings keep it ready: {}",
+            ready.text()
+        );
+        if let Some(warnings) = ready.json()["warnings"]["rabbit"].as_array() {
+            return warnings
+                .iter()
+                .filter_map(|w| w.as_str().map(str::to_owned))
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("/ready never warned");
+}
+
+/// Take the next message of the catch-all queue.
+async fn from_catch_all(channel: &lapin::Channel, queue: &str) -> lapin::message::Delivery {
+    channel
+        .basic_get(queue.into(), Default::default())
+        .await
+        .expect("basic.get")
+        .expect("the message is in the catch-all queue")
+        .delivery
+}
+
 #[tokio::test]
-async fn unroutable_messages_are_reported_as_skipped() {
+async fn unroutable_messages_go_to_the_catch_all_queue_through_the_alternate_exchange() {
     let exchange = unique("test.e2e.unroutable");
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
     let answer = post_push(&server, "nobody-listens").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["actions"][0]["status"], "delivered");
+    let catch_all = format!("{exchange}.unroutable");
+    let warnings = ready_warnings(&server).await;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("no queue bound") && w.contains(&catch_all)),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        sink_stat(&server, "rabbit", "unroutable_kept").await,
+        Some(1)
+    );
+    assert_eq!(
+        sink_stat(&server, "rabbit", "catch_all_depth").await,
+        Some(1)
+    );
+
+    // The message waits in the catch-all queue, whole, with its routing key.
+    let connection = common::amqp::connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    let kept = from_catch_all(&channel, &catch_all).await;
+    assert_eq!(kept.routing_key.as_str(), "acme.web.github.push");
+    assert_eq!(
+        kept.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("GitHub/acme/nobody-listens")
+    );
+    server.stop().await;
+    common::amqp::remove(&channel, &exchange).await;
+}
+
+/// An exchange declared elsewhere without the alternate exchange (as the
+/// original service did) cannot be given one; the sink then keeps what the
+/// broker returns itself, says so in the action, and warns.
+#[tokio::test]
+async fn without_the_alternate_exchange_returned_messages_are_kept_by_the_sink() {
+    let exchange = unique("test.e2e.noae");
+    let connection = common::amqp::connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    common::amqp::declare_exchange(&channel, &exchange).await;
+    let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
+    let answer = post_push(&server, "returned").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let action = &answer.json()["actions"][0];
+    assert_eq!(action["status"], "delivered", "{action}");
+    assert_eq!(action["error"]["type"], "unroutable");
+    let catch_all = format!("{exchange}.unroutable");
+    assert!(
+        action["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&catch_all)),
+        "{action}"
+    );
+    let warnings = ready_warnings(&server).await;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("without the alternate exchange")),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        sink_stat(&server, "rabbit", "unroutable_kept_by_gateway").await,
+        Some(1)
+    );
+    let kept = from_catch_all(&channel, &catch_all).await;
+    assert_eq!(
+        kept.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("GitHub/acme/returned")
+    );
+    let headers = kept.properties.headers().as_ref().expect("headers");
+    assert_eq!(
+        headers.inner().get("x-gate-exchange"),
+        Some(&AMQPValue::LongString(exchange.as_bytes().to_vec().into()))
+    );
+    server.stop().await;
+    common::amqp::remove(&channel, &exchange).await;
+}
+
+/// The catch-all is bounded: when full, the broker refuses (nack) and the
+/// event is spooled, never dropped.
+#[tokio::test]
+async fn a_full_catch_all_refuses_and_the_event_is_spooled() {
+    let exchange = unique("test.e2e.full");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[spool]\npath = {:?}\nretry_initial_ms = 60000\nretry_max_ms = 60000\n{}",
+        dir.path().join("spool.redb").display().to_string(),
+        config(&exchange, AMQP_URL, "catch_all_max_length = 1")
+    );
+    let gateway = common::gateway_with_state(&text);
+    let server = Running::start(gateway.clone()).await;
+    // A quorum queue enforces its bound once it is over it, so the refusal
+    // comes within the first few messages past the bound.
+    let mut refused = None;
+    for i in 0..6 {
+        let answer = post_push(&server, &format!("fills-{i}")).await;
+        if answer.status == StatusCode::ACCEPTED {
+            refused = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    let refused = refused.expect("the full catch-all refused a message");
+    let action = &refused.json()["actions"][0];
+    assert_eq!(action["status"], "spooled");
+    assert_eq!(action["error"]["type"], "nack");
+    assert!(
+        refused.first_action_error().contains("catch-all queue"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(gateway.state().spool.clone().expect("spool").depth(), 1);
+    server.stop().await;
+    common::amqp::cleanup(&exchange).await;
+}
+
+#[tokio::test]
+async fn unroutable_drop_is_opt_in_and_reported() {
+    let exchange = unique("test.e2e.unroutable-drop");
+    let extra = "unroutable = \"drop\"";
+    let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, extra))).await;
+    let answer = post_push(&server, "dropped").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let action = &answer.json()["actions"][0];
     assert_eq!(action["status"], "skipped");
     assert_eq!(action["error"]["type"], "unroutable");
     server.stop().await;
-    let connection = common::amqp::connect().await;
-    let channel = connection.create_channel().await.expect("channel");
-    let _ = channel
-        .exchange_delete(exchange.as_str().into(), Default::default())
-        .await;
+    common::amqp::cleanup(&exchange).await;
 }
 
 #[tokio::test]
-async fn raw_stream_exchange_gets_the_payload() {
+async fn raw_stream_exchange_gets_the_payload_as_its_own_action() {
     let exchange = unique("test.e2e.main");
     let raw_exchange = unique("test.e2e.raw");
     let mut main = Consumer::bind(&exchange, "#").await;
     let mut raw = Consumer::bind(&raw_exchange, "acme.*.push").await;
     let extra = format!("raw_exchange = \"{raw_exchange}\"");
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, &extra))).await;
-    assert_eq!(post_push(&server, "raw-1").await.status, StatusCode::OK);
+    let answer = post_push(&server, "raw-1").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let actions = answer.json()["actions"].clone();
+    assert_eq!(actions.as_array().map(Vec::len), Some(2), "{actions}");
+    assert_eq!(actions[0]["target"], exchange.as_str());
+    assert_eq!(actions[0]["status"], "delivered");
+    assert_eq!(actions[1]["target"], raw_exchange.as_str());
+    assert_eq!(actions[1]["routingKey"], "acme.web.push");
+    assert_eq!(actions[1]["status"], "delivered");
     assert!(main.next(Duration::from_secs(5)).await.is_some());
     let message = raw.next(Duration::from_secs(5)).await.expect("raw copy");
     assert_eq!(message.routing_key.as_str(), "acme.web.push");
@@ -331,6 +500,58 @@ async fn raw_stream_exchange_gets_the_payload() {
         message.data.trim_ascii() == sent.trim_ascii(),
         "the raw stream must carry the payload unchanged"
     );
+    server.stop().await;
+    main.delete().await;
+    raw.delete().await;
+}
+
+/// A raw-stream publish that fails (its exchange is missing) is spooled on
+/// its own: the confirmed notification is never published again, and the
+/// raw copy arrives once its exchange exists.
+#[tokio::test]
+async fn failed_raw_stream_is_retried_alone() {
+    let exchange = unique("test.e2e.rawfail.main");
+    let raw_exchange = unique("test.e2e.rawfail.raw");
+    let mut main = Consumer::bind(&exchange, "#").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool = dir.path().join("spool.redb");
+    let text = format!(
+        "[spool]\npath = {:?}\nretry_initial_ms = 100\nretry_max_ms = 300\n{}",
+        spool.display().to_string(),
+        config(
+            &exchange,
+            AMQP_URL,
+            &format!("raw_exchange = \"{raw_exchange}\"\ndeclare_exchange = false"),
+        )
+    );
+    let gateway = common::gateway_with_state(&text);
+    let server = Running::start(gateway.clone()).await;
+
+    let answer = post_push(&server, "raw-fails").await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    let actions = answer.json()["actions"].clone();
+    assert_eq!(actions[0]["status"], "delivered", "{actions}");
+    assert_eq!(actions[1]["status"], "spooled", "{actions}");
+    assert_eq!(actions[1]["target"], raw_exchange.as_str());
+    let spooled = gateway.state().spool.clone().expect("spool");
+    let stream_names: Vec<String> = spooled.sinks().expect("spool sinks");
+    assert_eq!(stream_names, ["rabbit.raw"], "only the raw stream waits");
+
+    // Let the redelivery loop fail a few times while the exchange is missing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut raw = Consumer::bind(&raw_exchange, "#").await;
+    let copy = raw
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the raw copy once its exchange exists");
+    assert_eq!(
+        copy.properties.message_id().as_ref().map(|m| m.as_str()),
+        Some("GitHub/acme/raw-fails")
+    );
+    let mains = main.drain(Duration::from_secs(2)).await;
+    assert_eq!(mains.len(), 1, "the notification was published once");
+    assert!(raw.next(Duration::from_millis(500)).await.is_none());
+    assert_eq!(spooled.depth(), 0);
     server.stop().await;
     main.delete().await;
     raw.delete().await;

@@ -73,7 +73,7 @@ fn config_show_prints_every_section_with_origins_and_no_secret() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
     let shown: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    for section in ["server", "spool", "dedup", "sinks", "sources"] {
+    for section in ["server", "spool", "dedup", "deliveries", "sinks", "sources"] {
         assert!(shown[section].is_object(), "{section} missing: {stdout}");
     }
     assert_eq!(shown["dedup"]["window_seconds"], 86400);

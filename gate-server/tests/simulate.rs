@@ -29,6 +29,7 @@ secrets = ["native-hmac-key"]
 
 [sources.Phabricator.doors.acme]
 hook_key = "phab-hook-key"
+instance_url = "https://phabricator.acme.example"
 "#;
 
 struct Setup {

@@ -405,8 +405,9 @@ async fn phabricator_signed_herald_webhook_reaches_the_exchange() {
                 project: "acme",
                 group: "phabricator",
                 kind: "TASK",
-                // No Conduit configured: the PHID stands for the name.
-                text: "TASK PHID-TASK-4mxk2ofyzq3vbc7hd5ln updated",
+                // No Conduit configured: what the hook says by itself.
+                text: "Task PHID-TASK-4mxk2ofyzq3vbc7hd5ln updated \
+                       (2 transactions, Herald rule PHID-HRUL-7w2lq6nhxtgd4kp3ubea)",
                 link: "",
             },
         )

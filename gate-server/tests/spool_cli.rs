@@ -82,11 +82,28 @@ fn list_drop_and_replay() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 4);
-    assert_eq!(lines[0]["delivery"], "a");
-    assert_eq!(lines[0]["sink"], "local");
-    assert_eq!(lines[0]["lastError"], "broker down");
-    assert_eq!(lines[0]["routingKey"], "acme.ci.github.push");
+    // Sink by sink, each oldest first.
+    let listed: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["sink"].as_str().unwrap_or_default(),
+                l["delivery"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ghost", "g"),
+            ("local", "a"),
+            ("local", "b"),
+            ("local", "c")
+        ]
+    );
+    assert_eq!(lines[1]["state"], "waiting");
+    assert_eq!(lines[1]["lastError"], "broker down");
+    assert_eq!(lines[1]["routingKey"], "acme.ci.github.push");
 
     let (code, stdout, _) = gate(&config, &["drop", &ids[1].to_string()]);
     assert_eq!(
@@ -129,4 +146,137 @@ fn a_spool_held_by_a_running_gateway_is_a_clear_error() {
     let (code, _, stderr) = gate(&config, &["list"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("stop it first"), "{stderr}");
+}
+
+/// Flip the bytes of every occurrence of `marker` in the file.
+fn damage(path: &Path, marker: &str) {
+    let mut bytes = std::fs::read(path).expect("read spool");
+    let marker = marker.as_bytes();
+    let mut found = 0;
+    for start in 0..bytes.len().saturating_sub(marker.len()) {
+        if &bytes[start..start + marker.len()] == marker {
+            bytes[start] ^= 0x55;
+            found += 1;
+        }
+    }
+    assert!(found > 0, "marker not in the spool file");
+    std::fs::write(path, bytes).expect("write spool");
+}
+
+fn list(config: &Path) -> Vec<serde_json::Value> {
+    let (code, stdout, stderr) = gate(config, &["list"]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[test]
+fn list_shows_damaged_and_quarantined_records_and_drop_removes_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool_path = dir.path().join("spool.redb");
+    let config = dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        format!("[spool]\npath = {:?}\n", spool_path.display().to_string()),
+    )
+    .expect("config");
+    let marker = "QZXJ-cli-damaged-KWVQ";
+    let damaged = {
+        let spool = Spool::open(&spool_path, 100).expect("spool");
+        spool.append("local", &envelope("a"), "down").expect("a");
+        let id = spool.append("local", &envelope(marker), "down").expect("b");
+        spool.append("local", &envelope("c"), "down").expect("c");
+        id
+    };
+    damage(&spool_path, marker);
+
+    let lines = list(&config);
+    let states: Vec<&str> = lines.iter().filter_map(|l| l["state"].as_str()).collect();
+    assert_eq!(states, ["waiting", "unreadable", "waiting"]);
+    assert_eq!(lines[1]["id"], damaged);
+    assert!(lines[1]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("checksum mismatch")));
+
+    // What the redelivery loop does when it reaches the record.
+    {
+        let spool = Spool::open(&spool_path, 100).expect("spool");
+        assert_eq!(spool.oldest("local", 10).expect("read").len(), 2);
+        assert_eq!(spool.quarantined(), 1);
+    }
+    let lines = list(&config);
+    let states: Vec<&str> = lines.iter().filter_map(|l| l["state"].as_str()).collect();
+    assert_eq!(states, ["waiting", "waiting", "quarantined"]);
+    assert_eq!(lines[2]["id"], damaged);
+    assert_eq!(lines[2]["sink"], "local");
+    assert!(lines[2]["bytes"].as_u64().is_some_and(|n| n > 0));
+
+    let (code, stdout, _) = gate(&config, &["drop", &damaged.to_string()]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("dropped entry {damaged}").as_str())
+    );
+    assert_eq!(list(&config).len(), 2);
+}
+
+#[test]
+fn an_empty_or_foreign_spool_file_stops_serve_and_the_cli_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool_path = dir.path().join("spool.redb");
+    let config = dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[spool]\npath = {:?}\n",
+            spool_path.display().to_string()
+        ),
+    )
+    .expect("config");
+    for (content, reason) in [
+        (&b""[..], "the file is empty (0 bytes)"),
+        (&b"SQLite format 3\0 not ours"[..], "it is not a spool file"),
+    ] {
+        std::fs::write(&spool_path, content).expect("spool file");
+        let (code, _, stderr) = gate(&config, &["list"]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(!stderr.contains("stop it first"), "{stderr}");
+
+        let (success, stderr) = serve_briefly(&config);
+        assert!(!success, "serve started on a bad spool file");
+        assert!(stderr.contains(reason), "{stderr}");
+        assert_eq!(std::fs::read(&spool_path).expect("kept"), content);
+    }
+}
+
+/// Run `gate-server serve`; one that is still running after 10 s is killed
+/// and reported as started.
+fn serve_briefly(config: &Path) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gate-server serve");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    (status.is_none_or(|s| s.success()), stderr)
 }

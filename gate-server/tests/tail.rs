@@ -53,7 +53,12 @@ impl Tail {
     /// Exit status after the process ends by itself.
     fn wait(mut self) -> (i32, String) {
         let status = self.child.wait().expect("wait");
-        let stderr: Vec<String> = self.stderr.try_iter().collect();
+        // The reader thread may still be forwarding the last lines: read
+        // until it closes the channel at the pipe's end.
+        let mut stderr = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(WAIT) {
+            stderr.push(line);
+        }
         (status.code().unwrap_or(-1), stderr.join("\n"))
     }
 

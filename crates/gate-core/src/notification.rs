@@ -22,11 +22,16 @@ impl Notification {
     /// `<project>.<group>.<service>.<type>`, lower-cased, each segment
     /// sanitised so that a value cannot add or widen routing segments.
     pub fn routing_key(&self) -> String {
-        [&self.project, &self.group, &self.service, &self.kind]
-            .iter()
-            .map(|segment| routing_segment(segment))
-            .collect::<Vec<_>>()
-            .join(".")
+        let segments = [&self.project, &self.group, &self.service, &self.kind];
+        // One allocation (every request makes a key per sink).
+        let mut key = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
+        for (index, segment) in segments.into_iter().enumerate() {
+            if index > 0 {
+                key.push('.');
+            }
+            push_routing_segment(&mut key, segment);
+        }
+        key
     }
 }
 
@@ -34,18 +39,21 @@ impl Notification {
 /// `_` because they are the AMQP topic syntax; an empty value becomes `_` so
 /// that the key always has its four segments.
 pub fn routing_segment(value: &str) -> String {
+    let mut segment = String::with_capacity(value.len());
+    push_routing_segment(&mut segment, value);
+    segment
+}
+
+fn push_routing_segment(key: &mut String, value: &str) {
     if value.is_empty() {
-        return "_".to_owned();
+        key.push('_');
+        return;
     }
-    value
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            '.' | '*' | '#' => '_',
-            c if c.is_whitespace() || c.is_control() => '_',
-            c => c,
-        })
-        .collect()
+    key.extend(value.chars().flat_map(char::to_lowercase).map(|c| match c {
+        '.' | '*' | '#' => '_',
+        c if c.is_whitespace() || c.is_control() => '_',
+        c => c,
+    }));
 }
 
 /// A notification with what sinks need to know about the request that made

@@ -21,9 +21,35 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
     /// Flush and release resources before exit.
     async fn close(&self) {}
 
+    /// How many deliveries of this sink's spooled backlog may be in flight
+    /// at once. Redelivery starts them in arrival order and removes each
+    /// only once confirmed; say more than 1 only if deliveries started
+    /// concurrently reach the destination in the order they were started
+    /// (e.g. publishes framed in call order on one AMQP channel). Default:
+    /// one at a time.
+    fn redelivery_window(&self) -> usize {
+        1
+    }
+
     /// Counters the sink keeps about itself (e.g. `reconnects`), exported
     /// by `/metrics` as `gate_sink_stat{sink, stat}`.
     fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
+    /// Conditions an operator should look at while the sink still delivers
+    /// (e.g. messages no queue wanted, kept aside): `/ready` lists them and
+    /// stays 200.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Further streams this sink feeds with every notification, each with
+    /// its own action, status and spool backlog (the AMQP raw stream), as
+    /// `(suffix, sink)`. The gateway names each `<name>.<suffix>` and adds it
+    /// to every door that lists this sink, so one failing stream is retried
+    /// alone and never makes the other publish again.
+    fn companions(&self) -> Vec<(&'static str, Arc<dyn Sink>)> {
         Vec::new()
     }
 }

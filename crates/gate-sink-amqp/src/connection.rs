@@ -1,40 +1,91 @@
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use lapin::options::{ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::options::ConfirmSelectOptions;
+use lapin::{Channel, Connection, ConnectionProperties, DefaultConnectionBuilder};
 
-use crate::AmqpConfig;
+use crate::address::Address;
+use crate::tls::TlsMaterial;
+use crate::topology::Safety;
+use crate::unroutable::UnroutableLog;
+use crate::{topology, AmqpConfig};
 
 /// The one connection and confirm-mode channel of a sink, reopened on demand
 /// after a failure. Requests share the open channel; when it is gone, one
 /// request reconnects while the others wait for it, and after a failed
 /// attempt requests fail fast until `reconnect_interval` has passed, so an
 /// outage does not turn every request into a connection attempt.
+///
+/// With several addresses (the nodes of a cluster), a connection that is
+/// lost makes the next attempt start with the following address, so the
+/// sink fails over instead of knocking on the node that just went away.
 pub(crate) struct Link {
     config: AmqpConfig,
+    addresses: Vec<Address>,
+    tls: TlsMaterial,
     open: Mutex<Option<Open>>,
     connecting: tokio::sync::Mutex<()>,
     last_failure: Mutex<Option<(Instant, String)>>,
+    /// Where the next connection attempt starts.
+    next_address: AtomicUsize,
+    /// The address of the last connection opened (`usize::MAX`: none yet).
+    last_connected: AtomicUsize,
     connects: AtomicU64,
+    failovers: AtomicU64,
+    generation: AtomicU64,
+    /// Unroutable messages of this link's stream.
+    unroutable: UnroutableLog,
+    /// Whether this link counts what reaches the catch-all queue from its
+    /// depth (the main stream's link; its exchange has the alternate one).
+    counts_catch_all: bool,
 }
 
 struct Open {
     connection: Connection,
     channel: Channel,
+    /// For reading the catch-all queue's depth: a refused declaration
+    /// closes this channel, never the one messages are published on.
+    admin: Channel,
+    safety: Safety,
+    address: usize,
+    generation: u64,
+}
+
+/// The open channel and which connection it belongs to, so that a failure
+/// seen late on an old connection never closes a newer one.
+#[derive(Clone)]
+pub(crate) struct Lease {
+    pub(crate) channel: Channel,
+    generation: u64,
 }
 
 impl Link {
-    pub(crate) fn new(config: AmqpConfig) -> Self {
+    pub(crate) fn new(
+        config: AmqpConfig,
+        addresses: Vec<Address>,
+        tls: TlsMaterial,
+        counts_catch_all: bool,
+    ) -> Self {
         Self {
             config,
+            addresses,
+            tls,
             open: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             last_failure: Mutex::new(None),
+            next_address: AtomicUsize::new(0),
+            last_connected: AtomicUsize::new(usize::MAX),
             connects: AtomicU64::new(0),
+            failovers: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            unroutable: UnroutableLog::default(),
+            counts_catch_all,
         }
+    }
+
+    pub(crate) fn unroutable(&self) -> &UnroutableLog {
+        &self.unroutable
     }
 
     pub(crate) fn config(&self) -> &AmqpConfig {
@@ -46,37 +97,37 @@ impl Link {
         self.connects.load(Ordering::Relaxed)
     }
 
+    /// How many connections were opened on another address than the one
+    /// before.
+    pub(crate) fn failovers(&self) -> u64 {
+        self.failovers.load(Ordering::Relaxed)
+    }
+
     /// The open channel, connecting first if needed.
-    pub(crate) async fn channel(&self) -> Result<Channel, String> {
-        if let Some(channel) = self.usable() {
-            return Ok(channel);
+    pub(crate) async fn channel(&self) -> Result<Lease, String> {
+        if let Some(lease) = self.usable() {
+            return Ok(lease);
         }
         let _turn = self.connecting.lock().await;
-        if let Some(channel) = self.usable() {
-            return Ok(channel);
+        if let Some(lease) = self.usable() {
+            return Ok(lease);
         }
         if let Some(reason) = self.recent_failure() {
             return Err(reason);
         }
-        let timeout = Duration::from_millis(self.config.connect_timeout_ms);
-        let attempt = match tokio::time::timeout(timeout, self.connect()).await {
-            Ok(Ok(open)) => Ok(open),
-            Ok(Err(e)) => Err(format!("cannot connect to the broker: {e}")),
-            Err(_) => Err(format!(
-                "cannot connect to the broker: no answer within {} ms",
-                self.config.connect_timeout_ms
-            )),
-        };
-        match attempt {
+        match self.connect_any().await {
             Ok(open) => {
-                let channel = open.channel.clone();
-                if let Some(old) = lock(&self.open).replace(open) {
+                let lease = Lease {
+                    channel: open.channel.clone(),
+                    generation: open.generation,
+                };
+                let previous = lock(&self.open).replace(open);
+                if let Some(old) = previous {
                     close_in_background(old);
                 }
                 *lock(&self.last_failure) = None;
                 self.connects.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(exchange = %self.config.exchange, "connected to the broker");
-                Ok(channel)
+                Ok(lease)
             }
             Err(reason) => {
                 tracing::warn!(exchange = %self.config.exchange, %reason, "broker connection failed");
@@ -86,12 +137,61 @@ impl Link {
         }
     }
 
-    /// Forget a channel that failed, so the next request reconnects.
-    pub(crate) fn invalidate(&self, failed: &Channel) {
+    /// Forget a channel that failed, so the next request reconnects,
+    /// starting with the next address.
+    pub(crate) fn invalidate(&self, failed: &Lease) {
         let mut open = lock(&self.open);
-        if open.as_ref().is_some_and(|o| o.channel.id() == failed.id()) {
+        if open
+            .as_ref()
+            .is_some_and(|o| o.generation == failed.generation)
+        {
             if let Some(old) = open.take() {
+                self.move_past(old.address);
                 close_in_background(old);
+            }
+        }
+    }
+
+    /// Whether there is another address to fail over to.
+    pub(crate) fn has_alternatives(&self) -> bool {
+        self.addresses.len() > 1
+    }
+
+    /// How the open connection's exchange keeps unroutable messages.
+    pub(crate) fn safety(&self) -> Option<Safety> {
+        lock(&self.open).as_ref().map(|open| open.safety)
+    }
+
+    /// Declare the catch-all queue again (idempotent: restores it if it was
+    /// deleted) and count its growth. False when not connected or refused
+    /// (logged).
+    pub(crate) async fn read_catch_all(&self) -> bool {
+        if !self.config.declare_exchange {
+            return false;
+        }
+        let Some(depth) = self.catch_all_depth().await else {
+            return false;
+        };
+        if self.counts_catch_all {
+            self.unroutable.observe_depth(depth);
+        }
+        true
+    }
+
+    async fn catch_all_depth(&self) -> Option<u64> {
+        let admin = {
+            let open = lock(&self.open);
+            let open = open.as_ref()?;
+            open.admin
+                .status()
+                .connected()
+                .then(|| open.admin.clone())?
+        };
+        match topology::declare_catch_all(&admin, &self.config).await {
+            Ok(depth) => Some(u64::from(depth)),
+            Err(reason) => {
+                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot read the catch-all queue");
+                None
             }
         }
     }
@@ -111,11 +211,29 @@ impl Link {
         }
     }
 
-    fn usable(&self) -> Option<Channel> {
-        let open = lock(&self.open);
-        let open = open.as_ref()?;
-        (open.connection.status().connected() && open.channel.status().connected())
-            .then(|| open.channel.clone())
+    fn usable(&self) -> Option<Lease> {
+        let mut open = lock(&self.open);
+        let current = open.as_ref()?;
+        if current.connection.status().connected() && current.channel.status().connected() {
+            return Some(Lease {
+                channel: current.channel.clone(),
+                generation: current.generation,
+            });
+        }
+        // Lost (the broker went away or closed the channel): the next
+        // attempt starts with the next address.
+        if let Some(old) = open.take() {
+            self.move_past(old.address);
+            close_in_background(old);
+        }
+        None
+    }
+
+    fn move_past(&self, address: usize) {
+        if self.addresses.len() > 1 {
+            self.next_address
+                .store((address + 1) % self.addresses.len(), Ordering::Relaxed);
+        }
     }
 
     fn recent_failure(&self) -> Option<String> {
@@ -125,36 +243,92 @@ impl Link {
             .then(|| format!("broker unavailable: {reason}"))
     }
 
-    async fn connect(&self) -> lapin::Result<Open> {
-        let url = String::from_utf8_lossy(self.config.url.expose()).into_owned();
-        let properties =
-            ConnectionProperties::default().with_connection_name("notifications-center".into());
-        let connection = Connection::connect(&url, properties).await?;
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
-        if self.config.declare_exchange {
-            let exchanges =
-                std::iter::once(&self.config.exchange).chain(self.config.raw_exchange.as_ref());
-            for exchange in exchanges {
-                channel
-                    .exchange_declare(
-                        exchange.as_str().into(),
-                        ExchangeKind::Topic,
-                        ExchangeDeclareOptions {
-                            durable: true,
-                            ..ExchangeDeclareOptions::default()
-                        },
-                        FieldTable::default(),
-                    )
-                    .await?;
+    /// Each address once, starting with `next_address`; the first that
+    /// connects wins. The error lists every address's reason.
+    async fn connect_any(&self) -> Result<Open, String> {
+        let count = self.addresses.len();
+        let start = self.next_address.load(Ordering::Relaxed) % count.max(1);
+        let timeout = Duration::from_millis(self.config.connect_timeout_ms);
+        let mut reasons = Vec::new();
+        for index in (0..count).map(|k| (start + k) % count) {
+            let address = &self.addresses[index];
+            let attempt = match tokio::time::timeout(timeout, self.connect(address)).await {
+                Ok(attempt) => attempt,
+                Err(_) => Err(format!(
+                    "no answer within {} ms",
+                    self.config.connect_timeout_ms
+                )),
+            };
+            match attempt {
+                Ok((connection, channel, admin, safety, depth)) => {
+                    // Read before anything is published on this connection.
+                    if let (true, Some(depth)) = (self.counts_catch_all, depth) {
+                        self.unroutable.observe_depth(u64::from(depth));
+                    }
+                    self.next_address.store(index, Ordering::Relaxed);
+                    let last = self.last_connected.swap(index, Ordering::Relaxed);
+                    if last != usize::MAX && last != index {
+                        self.failovers.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tracing::info!(exchange = %self.config.exchange, broker = %address, "connected to the broker");
+                    return Ok(Open {
+                        connection,
+                        channel,
+                        admin,
+                        safety,
+                        address: index,
+                        generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
+                    });
+                }
+                Err(reason) => {
+                    tracing::warn!(exchange = %self.config.exchange, broker = %address, %reason, "cannot connect to this broker");
+                    reasons.push(if count > 1 {
+                        format!("{address}: {reason}")
+                    } else {
+                        reason
+                    });
+                }
             }
         }
-        Ok(Open {
-            connection,
-            channel,
-        })
+        Err(format!(
+            "cannot connect to the broker: {}",
+            reasons.join("; ")
+        ))
+    }
+
+    async fn connect(
+        &self,
+        address: &Address,
+    ) -> Result<(Connection, Channel, Channel, Safety, Option<u32>), String> {
+        let properties =
+            ConnectionProperties::default().with_connection_name("notifications-center".into());
+        let builder = DefaultConnectionBuilder::new()
+            .map_err(|e| e.to_string())?
+            .with_uri(address.uri().clone())
+            .with_properties(properties)
+            .with_tls_config(self.tls.config());
+        let connection = builder.connect().await.map_err(|e| e.to_string())?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|e| e.to_string())?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let (channel, safety, depth) =
+            match topology::declare(&connection, channel, &self.config).await {
+                Ok(declared) => declared,
+                Err(reason) => {
+                    let _ = connection.close(200, "declaration refused".into()).await;
+                    return Err(reason);
+                }
+            };
+        let admin = connection
+            .create_channel()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((connection, channel, admin, safety, depth))
     }
 }
 

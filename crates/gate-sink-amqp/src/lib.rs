@@ -3,14 +3,21 @@
 //!
 //! One long-lived connection and channel are shared by every request; each
 //! publish awaits its own confirm, so concurrent requests pipeline their
-//! confirms on the channel instead of waiting for one another.
+//! confirms on the channel instead of waiting for one another. A message no
+//! queue is bound for is kept in a bounded catch-all queue. Several broker
+//! addresses (a cluster) are failed over; TLS may use a client certificate.
 
+mod address;
 mod config;
 mod connection;
 mod message;
 mod sink;
+mod stream;
+mod tls;
+mod topology;
+mod unroutable;
 
-pub use config::AmqpConfig;
+pub use config::{AmqpConfig, AuthMechanism, QueueType, Unroutable};
 pub use message::{properties_for, short_string};
 pub use sink::{AmqpSink, AmqpSinkFactory};
 

@@ -1,15 +1,17 @@
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use gate_core::{routing_segment, Action, Envelope, Sink, SinkFactory};
-use lapin::options::BasicPublishOptions;
-use lapin::{BasicProperties, Confirmation};
 
+use crate::address::Address;
 use crate::connection::Link;
-use crate::message::{properties_for, short_string};
-use crate::AmqpConfig;
+use crate::message::properties_for;
+use crate::stream::{Stream, KIND};
+use crate::tls::TlsMaterial;
+use crate::{AmqpConfig, Unroutable};
 
-const KIND: &str = "amqp";
+/// Spooled events published before waiting for their confirms.
+const REDELIVERY_WINDOW: usize = 64;
 
 /// Registered as sink kind `amqp`.
 #[derive(Debug)]
@@ -19,199 +21,241 @@ impl SinkFactory for AmqpSinkFactory {
     const KIND: &'static str = KIND;
     type Config = AmqpConfig;
 
+    /// The settings, the broker URLs and the TLS files (read, never
+    /// shown); no network.
     fn validate(_name: &str, config: &AmqpConfig) -> Result<(), String> {
-        if config.exchange.trim().is_empty() {
-            return Err("exchange must not be empty".into());
-        }
-        if config.confirm_timeout_ms == 0 || config.confirm_timeout_ms >= 10_000 {
-            return Err(
-                "confirm_timeout_ms must be between 1 and 9999 (GitHub gives up after 10 s)".into(),
-            );
-        }
-        Ok(())
+        prepare(config).map(|_| ())
     }
 
     /// Called after `validate`.
     fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, String> {
-        let sink = Arc::new(AmqpSink::new(config));
+        let sink = Arc::new(AmqpSink::new(config)?);
         // Connect now so the first request does not pay for it; failure is
         // fine here: the sink reconnects on demand.
         let eager = Arc::clone(&sink);
         tokio::spawn(async move {
-            let _ = eager.link.channel().await;
+            let _ = eager.main.link.channel().await;
+            if let Some(raw) = &eager.raw {
+                let _ = raw.stream.link.channel().await;
+            }
         });
+        if sink.main.link.config().unroutable == Unroutable::Keep {
+            tokio::spawn(watch_catch_all(Arc::downgrade(&sink)));
+        }
         Ok(sink)
     }
 }
 
-/// Publishes notifications to a topic exchange with publisher confirms.
+/// Check the settings, parse the broker addresses and read the TLS files;
+/// every problem at once.
+fn prepare(config: &AmqpConfig) -> Result<(Vec<Address>, TlsMaterial), String> {
+    let mut problems = config.problems();
+    let addresses: Vec<Address> = config
+        .addresses()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, url)| {
+            let position = match &config.url {
+                Some(_) => "url".to_owned(),
+                None => format!("urls[{i}]"),
+            };
+            Address::parse(url, &position, config.auth_mechanism)
+                .map_err(|e| problems.push(e))
+                .ok()
+        })
+        .collect();
+    let tls = TlsMaterial::load(config).unwrap_or_else(|e| {
+        problems.push(e);
+        TlsMaterial::default()
+    });
+    if problems.is_empty() {
+        Ok((addresses, tls))
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// How often the catch-all queue's depth is read.
+const CATCH_ALL_READING: Duration = Duration::from_secs(2);
+
+/// Read the catch-all queue's depth while the sink lives: what the broker
+/// routed there through the alternate exchange is counted from its growth.
+async fn watch_catch_all(sink: Weak<AmqpSink>) {
+    loop {
+        let Some(alive) = sink.upgrade() else {
+            return;
+        };
+        alive.main.link.read_catch_all().await;
+        drop(alive);
+        tokio::time::sleep(CATCH_ALL_READING).await;
+    }
+}
+
+/// Publishes notifications to a topic exchange with publisher confirms; with
+/// `raw_exchange`, its companion stream `raw` publishes the payloads.
 pub struct AmqpSink {
-    link: Link,
+    main: Stream,
+    raw: Option<Arc<RawStream>>,
 }
 
 impl std::fmt::Debug for AmqpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AmqpSink")
-            .field("exchange", &self.link.config().exchange)
+            .field("exchange", &self.main.exchange)
             .finish_non_exhaustive()
     }
 }
 
-/// What the broker said about one message.
-enum Outcome {
-    Confirmed,
-    Returned(String),
-    Failed(&'static str, String),
-}
-
 impl AmqpSink {
-    pub fn new(config: AmqpConfig) -> Self {
-        Self {
-            link: Link::new(config),
-        }
+    /// Check the settings and read the TLS files; no network yet. Every
+    /// problem is reported at once.
+    pub fn new(config: AmqpConfig) -> Result<Self, String> {
+        let (addresses, tls) = prepare(&config)?;
+        let raw_exchange = config.raw_exchange.clone();
+        let exchange = config.exchange.clone();
+        // The raw stream has a connection of its own: a channel error of
+        // one stream (its exchange deleted) never fails the other's
+        // in-flight publishes.
+        let raw = raw_exchange.map(|raw| {
+            let link = Link::new(config.clone(), addresses.clone(), tls.clone(), false);
+            Arc::new(RawStream {
+                stream: Stream::new(Arc::new(link), raw),
+            })
+        });
+        let link = Arc::new(Link::new(config, addresses, tls, true));
+        Ok(Self {
+            main: Stream::new(link, exchange),
+            raw,
+        })
     }
 
     /// Connections opened so far (1 after start; more after reconnects).
     pub fn connections_opened(&self) -> u64 {
-        self.link.connects()
-    }
-
-    async fn publish(
-        &self,
-        exchange: &str,
-        routing_key: &str,
-        payload: &[u8],
-        properties: BasicProperties,
-    ) -> Outcome {
-        let channel = match self.link.channel().await {
-            Ok(channel) => channel,
-            Err(reason) => return Outcome::Failed("unavailable", reason),
-        };
-        let timeout = Duration::from_millis(self.link.config().confirm_timeout_ms);
-        let confirmed = tokio::time::timeout(timeout, async {
-            channel
-                .basic_publish(
-                    exchange.into(),
-                    short_string(routing_key),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..BasicPublishOptions::default()
-                    },
-                    payload,
-                    properties,
-                )
-                .await?
-                .await
-        })
-        .await;
-        match confirmed {
-            Ok(Ok(Confirmation::Ack(None))) => Outcome::Confirmed,
-            Ok(Ok(Confirmation::Ack(Some(returned)))) => Outcome::Returned(format!(
-                "no queue is bound for this routing key (returned: {} {})",
-                returned.reply_code, returned.reply_text
-            )),
-            Ok(Ok(Confirmation::Nack(_))) => {
-                Outcome::Failed("nack", "the broker refused the message (nack)".into())
-            }
-            Ok(Ok(Confirmation::NotRequested)) => {
-                Outcome::Failed("unconfirmed", "the channel is not in confirm mode".into())
-            }
-            Ok(Err(error)) => {
-                // The channel is closed after a channel error (e.g. missing
-                // exchange) or a lost connection: reopen on the next request.
-                self.link.invalidate(&channel);
-                Outcome::Failed("publish", format!("publish failed: {error}"))
-            }
-            Err(_) => Outcome::Failed(
-                "timeout",
-                format!(
-                    "no confirm from the broker within {} ms",
-                    timeout.as_millis()
-                ),
-            ),
-        }
+        self.main.link.connects()
     }
 }
 
 #[gate_core::async_trait]
 impl Sink for AmqpSink {
     async fn deliver(&self, envelope: &Envelope) -> Action {
-        let config = self.link.config();
         let routing_key = envelope.notification.routing_key();
-        let payload = match serde_json::to_vec(&envelope.notification) {
-            Ok(payload) => payload,
-            Err(e) => {
-                return Action::failed(
-                    KIND,
-                    &config.exchange,
-                    Some(routing_key),
-                    "encode",
-                    e.to_string(),
-                )
-            }
-        };
-        let properties = properties_for(envelope);
-        // A copy only for the raw stream, so the usual publish does not pay for one.
-        let raw_properties = config.raw_exchange.as_ref().map(|_| properties.clone());
-        let outcome = self
-            .publish(&config.exchange, &routing_key, &payload, properties)
-            .await;
-        let mut action = match outcome {
-            Outcome::Confirmed => Action::delivered(KIND, &config.exchange, Some(routing_key)),
-            Outcome::Returned(message) => {
-                let mut action = Action::skipped(KIND, &config.exchange, message);
-                action.error = action.error.map(|mut e| {
-                    e.kind = "unroutable".into();
-                    e
-                });
-                action.routing_key = Some(routing_key);
-                action
-            }
-            Outcome::Failed(kind, message) => {
-                return Action::failed(KIND, &config.exchange, Some(routing_key), kind, message)
-            }
-        };
-        if let (Some(raw_exchange), Some(properties)) = (&config.raw_exchange, raw_properties) {
-            let raw_key = [
-                envelope.door.as_str(),
-                envelope.notification.group.as_str(),
-                envelope.event.as_str(),
-            ]
-            .map(routing_segment)
-            .join(".");
-            let raw = envelope.notification.raw_content.get().as_bytes();
-            // Unroutable raw copies are normal (nobody listens to the stream).
-            if let Outcome::Failed(kind, message) =
-                self.publish(raw_exchange, &raw_key, raw, properties).await
-            {
-                action = Action::failed(
-                    KIND,
-                    raw_exchange,
-                    action.routing_key,
-                    kind,
-                    format!("raw stream: {message}"),
-                );
-            }
+        // Sized once: growing by doubling copies a large body several times.
+        let n = &envelope.notification;
+        let mut payload =
+            Vec::with_capacity(n.raw_content.get().len() + n.text.len() + n.link.len() + 256);
+        if let Err(e) = serde_json::to_writer(&mut payload, n) {
+            return Action::failed(
+                KIND,
+                &self.main.exchange,
+                Some(routing_key),
+                "encode",
+                e.to_string(),
+            );
         }
-        action
+        self.main
+            .deliver(&routing_key, &payload, properties_for(envelope))
+            .await
     }
 
     async fn ready(&self) -> Result<(), String> {
-        if self.link.is_connected() {
+        if self.main.link.is_connected() {
             return Ok(());
         }
-        self.link.channel().await.map(|_| ())
+        self.main.link.channel().await.map(|_| ())
     }
 
     async fn close(&self) {
-        self.link.close().await;
+        self.main.link.close().await;
+    }
+
+    /// `deliver` frames its publish on the one channel before its first
+    /// await, so concurrent deliveries reach the broker in the order they
+    /// were started; confirms then come back in batches.
+    fn redelivery_window(&self) -> usize {
+        REDELIVERY_WINDOW
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
-        let opened = self.link.connects();
-        vec![
+        let link = &self.main.link;
+        let opened = link.connects();
+        let mut stats = vec![
             ("connections_opened", opened),
             ("reconnects", opened.saturating_sub(1)),
+            ("failovers", link.failovers()),
+        ];
+        stats.extend(self.main.unroutable().stats());
+        if let Some(depth) = self.main.unroutable().depth() {
+            stats.push(("catch_all_depth", depth));
+        }
+        stats
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.main.warnings()
+    }
+
+    fn companions(&self) -> Vec<(&'static str, Arc<dyn Sink>)> {
+        self.raw
+            .iter()
+            .map(|raw| ("raw", Arc::clone(raw) as Arc<dyn Sink>))
+            .collect()
+    }
+}
+
+/// The raw payloads, key `<door>.<group>.<event>`: a sink of its own (the
+/// gateway's `<name>.raw`), so its failure is spooled and retried alone and
+/// never publishes the notification again.
+pub(crate) struct RawStream {
+    stream: Stream,
+}
+
+impl std::fmt::Debug for RawStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawStream")
+            .field("exchange", &self.stream.exchange)
+            .finish_non_exhaustive()
+    }
+}
+
+#[gate_core::async_trait]
+impl Sink for RawStream {
+    async fn deliver(&self, envelope: &Envelope) -> Action {
+        let raw_key = [
+            envelope.door.as_str(),
+            envelope.notification.group.as_str(),
+            envelope.event.as_str(),
         ]
+        .map(routing_segment)
+        .join(".");
+        let raw = envelope.notification.raw_content.get().as_bytes();
+        self.stream
+            .deliver(&raw_key, raw, properties_for(envelope))
+            .await
+    }
+
+    async fn ready(&self) -> Result<(), String> {
+        if self.stream.link.is_connected() {
+            return Ok(());
+        }
+        self.stream.link.channel().await.map(|_| ())
+    }
+
+    async fn close(&self) {
+        self.stream.link.close().await;
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let opened = self.stream.link.connects();
+        let mut stats = vec![
+            ("connections_opened", opened),
+            ("reconnects", opened.saturating_sub(1)),
+            ("failovers", self.stream.link.failovers()),
+        ];
+        stats.extend(self.stream.unroutable().stats());
+        stats
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.stream.warnings()
     }
 }

@@ -61,7 +61,7 @@ impl GitHubDoor {
             .into_iter()
             .map(|(event, text)| {
                 let Some(allowed) = events::placeholders(&event) else {
-                    let known = events::EVENTS.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+                    let known = events::template_keys().collect::<Vec<_>>();
                     return Err(DoorError::UnknownTemplateEvent {
                         event,
                         known: known.join(", "),

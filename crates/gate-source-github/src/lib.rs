@@ -57,7 +57,8 @@ impl Source for GitHub {
         let rendered = events::render(event, raw.get())
             .map_err(|e| Rejection::Malformed(format!("unexpected {event} payload: {e}")))?;
         let text = match door.settings.template_for(event) {
-            Some(template) => template.render(&rendered.facts),
+            // Templates are capped and flattened like built-in texts.
+            Some(template) => text::one_line(&template.render(&rendered.facts)),
             None => rendered.text,
         };
         let repositories: Vec<&str> = rendered.repository.as_deref().into_iter().collect();

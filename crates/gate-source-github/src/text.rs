@@ -4,8 +4,12 @@
 /// comment) put in a notification: one chat line, not a document.
 pub const MAX_SNIPPET: usize = 80;
 
+/// Longest notification text, in characters: one IRC line (512 bytes with
+/// the command and channel) still holds it for most scripts.
+pub const MAX_TEXT: usize = 300;
+
 /// The first non-blank line of `text`, trimmed and cut to [`MAX_SNIPPET`]
-/// characters (an ellipsis marks the cut). Bodies are never pasted whole.
+/// characters (an ellipsis marks the cut), for titles, names and messages.
 pub fn snippet(text: &str) -> String {
     let line = text
         .lines()
@@ -13,6 +17,43 @@ pub fn snippet(text: &str) -> String {
         .find(|line| !line.is_empty())
         .unwrap_or_default();
     cut(line, MAX_SNIPPET)
+}
+
+/// [`snippet`] for what people write to each other (comments, reviews): a
+/// reply never shows the words it quotes, so lines starting with `>` and
+/// the "On …, X wrote:" line introducing them are skipped.
+pub fn reply_snippet(text: &str) -> String {
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .peekable();
+    while let Some(line) = lines.next() {
+        let introduces_quote =
+            line.ends_with("wrote:") && lines.peek().is_some_and(|next| next.starts_with('>'));
+        if !line.starts_with('>') && !introduces_quote {
+            return cut(line, MAX_SNIPPET);
+        }
+    }
+    String::new()
+}
+
+/// A notification text as sent: one line (control characters, newlines
+/// included, become spaces; runs of blanks one space) of at most
+/// [`MAX_TEXT`] characters. Bidirectional overrides and isolates become
+/// spaces too: a title must not reorder the rest of the line in a client.
+pub fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| c.is_control() || c.is_whitespace() || is_bidi_control(c))
+        .filter(|w| !w.is_empty())
+    {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    cut(&line, MAX_TEXT)
 }
 
 /// `text` cut to at most `max` characters, on a character boundary.
@@ -28,6 +69,12 @@ pub fn cut(text: &str, max: usize) -> String {
             format!("{}…", text[..keep].trim_end())
         }
     }
+}
+
+/// Marks that change the display order of what follows (U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The abbreviated commit id GitHub shows (7 characters).
@@ -152,6 +199,37 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert_eq!(snippet(""), "");
         assert_eq!(snippet(&"a".repeat(MAX_SNIPPET)), "a".repeat(MAX_SNIPPET));
+    }
+
+    #[test]
+    fn replies_skip_what_they_quote() {
+        assert_eq!(
+            reply_snippet("> you said this\n> and that\n\nI disagree"),
+            "I disagree"
+        );
+        assert_eq!(
+            reply_snippet("On Mon, 1 Dec 2026, hubot wrote:\n> quoted\nMy answer"),
+            "My answer"
+        );
+        assert_eq!(reply_snippet("> only a quote"), "");
+        assert_eq!(reply_snippet("Nobody wrote:\nplain"), "Nobody wrote:");
+        // Titles are not replies: "> 100 ms" is what the title says.
+        assert_eq!(
+            snippet("> 100 ms to spin a widget"),
+            "> 100 ms to spin a widget"
+        );
+    }
+
+    #[test]
+    fn one_line_flattens_and_caps() {
+        assert_eq!(one_line("a\nb\r\n\tc  d\u{7}e"), "a b c d e");
+        assert_eq!(one_line("fix \u{202E}txt.exe"), "fix txt.exe");
+        assert_eq!(one_line("family 👨\u{200D}👩"), "family 👨\u{200D}👩");
+        let long = "é ".repeat(400);
+        let line = one_line(&long);
+        assert!(line.chars().count() <= MAX_TEXT && line.chars().count() > MAX_TEXT - 3);
+        assert!(line.ends_with('…'));
+        assert!(!line.contains('\n'));
     }
 
     #[test]

@@ -53,13 +53,34 @@ issues = "#{number} {title} is {state} ({action} by {sender}) {url}""##,
 #[tokio::test]
 async fn the_default_template_covers_events_without_a_renderer() {
     let door = door_with(r#"default = "{event}/{action} on {repository} by {sender}""#);
+    let gizmo = r#"{"action":"created","repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}"#;
+    let (text, _) = text_of(&door, "gizmo", gizmo).await;
+    assert_eq!(text, "gizmo/created on acme/widgets by octocat");
+    // Every documented event has its own text, which `default` leaves alone.
     let (text, _) = text_of(&door, "deployment_status", &payload("deployment-status")).await;
     assert_eq!(
         text,
-        "deployment_status/created on acme/widgets by github-actions[bot]"
+        "deployment of main to production in acme/widgets succeeded"
     );
     let (text, _) = text_of(&door, "star", &payload("star-created")).await;
     assert_eq!(text, "hubot starred acme/widgets");
+}
+
+#[tokio::test]
+async fn events_read_by_path_offer_their_title_and_templates_stay_one_line() {
+    let door = door_with(
+        "deployment_status = \"{title}: {action}\\n{sender}\"\n\
+         default = \"{sender}\\r\\n{event}\"",
+    );
+    let (text, _) = text_of(&door, "deployment_status", &payload("deployment-status")).await;
+    assert_eq!(text, "production: created github-actions[bot]");
+    let (text, _) = text_of(&door, "gizmo", "{}").await;
+    assert_eq!(text, "someone gizmo");
+    // A template repeating long values is capped like a built-in text.
+    let door = door_with(&format!("issues = \"{}\"", "{title} ".repeat(10)));
+    let (text, _) = text_of(&door, "issues", &payload("issues-opened")).await;
+    assert_eq!(text.chars().count(), 300, "{text}");
+    assert!(text.ends_with('…') && text.starts_with("Widgets explode"));
 }
 
 #[tokio::test]

@@ -44,12 +44,15 @@ impl Source for Jenkins {
             Rejection::Malformed(format!("invalid Jenkins notification payload: {e}"))
         })?;
         let kind = event.build.event_type();
+        // Folders and multibranch projects: `main` alone would mix every
+        // project's main branch in the rules, the filter and the memory.
+        let job = event.full_name();
         let identity = event.identity();
         let fixed_after = event
             .build
             .final_result()
-            .and_then(|result| door.settings.outcomes.record(&event.name, result));
-        if door.settings.only_failures_for(&event.name)
+            .and_then(|result| door.settings.outcomes.record(&job, result));
+        if door.settings.only_failures_for(&job)
             && !event.build.is_unsuccessful_result()
             && fixed_after.is_none()
         {
@@ -60,8 +63,8 @@ impl Source for Jenkins {
                 notifications: Vec::new(),
             });
         }
-        let text = text::build_text(&event, fixed_after.as_deref());
-        let repositories = [event.name.as_ref()];
+        let text = text::build_text(&event, &job, fixed_after.as_deref());
+        let repositories = [job.as_ref()];
         let group = door.group(&repositories, &text);
         let link = event.build.full_url.as_deref().unwrap_or("").to_owned();
         let raw_content = RawValue::from_string(body.to_owned())

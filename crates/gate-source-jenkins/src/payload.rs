@@ -9,11 +9,55 @@ use serde::Deserialize;
 /// FINALIZED) as configured in the job.
 #[derive(Debug, Deserialize)]
 pub struct JobEvent<'a> {
-    /// The job name; folder jobs may be `folder/job`.
+    /// The job's own name only (`main`, `PR-12`): the plugin sends
+    /// `job.getName()`, without the folders the job is in.
     #[serde(borrow)]
     pub name: Cow<'a, str>,
+    /// The job's path on the Jenkins (`job/platform/job/gateway/job/main/`),
+    /// where the folders are.
+    #[serde(borrow, default)]
+    pub url: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub build: Build<'a>,
+}
+
+impl JobEvent<'_> {
+    /// The job's full name, as Jenkins writes it (`platform/gateway/main`):
+    /// the `job/<name>` segments of the job URL (else of the build URLs),
+    /// percent-decoded once, so that a multibranch branch `feature/x` stays
+    /// one segment (`feature%2Fx`), as in Jenkins. Without any URL, `name`.
+    pub fn full_name(&self) -> Cow<'_, str> {
+        [
+            self.url.as_deref(),
+            self.build.url.as_deref(),
+            self.build.full_url.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(full_name_of)
+        .map_or(Cow::Borrowed(self.name.as_ref()), Cow::Owned)
+    }
+}
+
+/// `platform/gateway/main` from `…/job/platform/job/gateway/job/main/42/`;
+/// `None` when the URL names no job.
+fn full_name_of(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let mut names = Vec::new();
+    let mut segments = path.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "job" {
+            match segments.next() {
+                Some(name) if !name.is_empty() => names.push(
+                    percent_encoding::percent_decode_str(name)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                ),
+                _ => return None,
+            }
+        }
+    }
+    (!names.is_empty()).then(|| names.join("/"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,6 +72,9 @@ pub struct Build<'a> {
     /// Absent when Jenkins' own URL is not configured.
     #[serde(borrow, default)]
     pub full_url: Option<Cow<'a, str>>,
+    /// The build's path on the Jenkins (`job/w/job/main/42/`).
+    #[serde(borrow, default)]
+    pub url: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub scm: Option<Scm<'a>>,
 }
@@ -42,12 +89,13 @@ pub struct Scm<'a> {
 
 impl JobEvent<'_> {
     /// `<job>#<number>:<phase>`: each phase of a build is its own event,
-    /// sent once. Without a build number there is no identity.
+    /// sent once. The job by its full name: every multibranch project has a
+    /// `main` with a build #1. Without a build number there is no identity.
     pub fn identity(&self) -> Option<String> {
         let number = self.build.number?;
         Some(format!(
             "{}#{number}:{}",
-            self.name,
+            self.full_name(),
             self.build.phase.to_ascii_uppercase()
         ))
     }
@@ -100,6 +148,7 @@ mod tests {
             status: status.map(|s| s.to_owned().into()),
             number: None,
             full_url: None,
+            url: None,
             scm: None,
         }
     }
@@ -124,6 +173,30 @@ mod tests {
         assert!(!build("COMPLETED", None).is_unsuccessful_result());
     }
 
+    fn full_name(json: &str) -> String {
+        parse(json).expect("valid").full_name().into_owned()
+    }
+
+    #[test]
+    fn full_names_come_from_the_job_url() {
+        let folder = r#"{"name":"gateway-pr","url":"job/platform/job/gateway-pr/","build":{"phase":"STARTED"}}"#;
+        assert_eq!(full_name(folder), "platform/gateway-pr");
+        let branch = r#"{"name":"feature%2Fspin","url":"job/platform/job/gateway/job/feature%252Fspin/","build":{"phase":"STARTED"}}"#;
+        assert_eq!(full_name(branch), "platform/gateway/feature%2Fspin");
+        let spaces = r#"{"name":"Nightly Build","url":"job/Ops%20Tools/job/Nightly%20Build/","build":{"phase":"STARTED"}}"#;
+        assert_eq!(full_name(spaces), "Ops Tools/Nightly Build");
+        // No job URL: the build's, then the absolute one, then the name.
+        let build_url =
+            r#"{"name":"main","build":{"phase":"STARTED","url":"job/web/job/main/7/"}}"#;
+        assert_eq!(full_name(build_url), "web/main");
+        let full_url = r#"{"name":"main","build":{"phase":"STARTED","full_url":"https://ci.example/jenkins/job/web/job/main/7/"}}"#;
+        assert_eq!(full_name(full_url), "web/main");
+        let bare = r#"{"name":"widgets-main","build":{"phase":"STARTED"}}"#;
+        assert_eq!(full_name(bare), "widgets-main");
+        let odd = r#"{"name":"w","url":"job/","build":{"phase":"STARTED"}}"#;
+        assert_eq!(full_name(odd), "w");
+    }
+
     #[test]
     fn identity_is_job_number_and_phase() {
         let completed = parse(
@@ -140,6 +213,11 @@ mod tests {
             finalized.identity().as_deref(),
             Some("folder/web#42:FINALIZED")
         );
+        let branch = parse(
+            r#"{"name":"main","url":"job/web/job/main/","build":{"phase":"STARTED","number":1}}"#,
+        )
+        .expect("valid");
+        assert_eq!(branch.identity().as_deref(), Some("web/main#1:STARTED"));
         let unnumbered = parse(r#"{"name":"w","build":{"phase":"QUEUED"}}"#).expect("valid");
         assert_eq!(unnumbered.identity(), None, "no number, no identity");
     }

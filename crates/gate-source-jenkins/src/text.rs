@@ -6,11 +6,12 @@ use crate::payload::JobEvent;
 /// `Build #42 of widgets-main started`, `… queued`, `… finalized: FAILURE`
 /// for the other phases; `…: SUCCESS, back to normal after FAILURE` for
 /// the first success after `fixed_after`.
-pub fn build_text(event: &JobEvent<'_>, fixed_after: Option<&str>) -> String {
+/// `job` is the job's full name (`JobEvent::full_name`).
+pub fn build_text(event: &JobEvent<'_>, job: &str, fixed_after: Option<&str>) -> String {
     let build = &event.build;
     let mut text = match build.number {
-        Some(number) => format!("Build #{number} of {}", event.name),
-        None => format!("Build of {}", event.name),
+        Some(number) => format!("Build #{number} of {job}"),
+        None => format!("Build of {job}"),
     };
     let completed = build.phase.eq_ignore_ascii_case("COMPLETED");
     if !completed {
@@ -61,7 +62,8 @@ mod tests {
     use crate::payload::parse;
 
     fn text(json: &str) -> String {
-        build_text(&parse(json).expect("valid"), None)
+        let event = parse(json).expect("valid");
+        build_text(&event, &event.full_name(), None)
     }
 
     #[test]
@@ -69,7 +71,7 @@ mod tests {
         let json = r#"{"name":"w","build":{"number":8,"phase":"COMPLETED","status":"SUCCESS","scm":{"branch":"main"}}}"#;
         let event = parse(json).expect("valid");
         assert_eq!(
-            build_text(&event, Some("FAILURE")),
+            build_text(&event, "w", Some("FAILURE")),
             "Build #8 of w: SUCCESS, back to normal after FAILURE (main)"
         );
     }

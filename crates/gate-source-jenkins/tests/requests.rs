@@ -7,10 +7,14 @@ use http::{HeaderMap, StatusCode};
 
 const TOKEN: &str = "jenkins-door-token-0123456789";
 
-fn body(name: &str, phase: &str, status: Option<&str>) -> String {
+/// What the Notification plugin sends for the job `full` (`folder/job`):
+/// the short name in `name`, the folders only in the URLs.
+fn body(full: &str, phase: &str, status: Option<&str>) -> String {
     let status = status.map_or(String::new(), |s| format!(r#","status":"{s}""#));
+    let name = full.rsplit('/').next().unwrap_or(full);
+    let path: String = full.split('/').map(|s| format!("job/{s}/")).collect();
     format!(
-        r#"{{"name":"{name}","url":"job/{name}/","build":{{"full_url":"https://jenkins.acme.example/job/{name}/9/","number":9,"phase":"{phase}"{status}}}}}"#
+        r#"{{"name":"{name}","display_name":"{name}","url":"{path}","build":{{"full_url":"https://jenkins.acme.example/{path}9/","number":9,"phase":"{phase}","url":"{path}9/"{status}}}}}"#
     )
 }
 
@@ -311,6 +315,63 @@ async fn group_comes_from_the_mapping_on_the_job_name() {
         assert_eq!(received.notifications[0].group, group, "{job} {result}");
         assert_eq!(received.notifications[0].project, "acme");
     }
+}
+
+/// Multibranch projects all have a `main` job: the plugin's `name` alone
+/// would mix them in the text, the rules, the filter and the memory.
+#[tokio::test]
+async fn folder_and_multibranch_jobs_are_known_by_their_full_name() {
+    let (source, door) = door(
+        r#"only_failures = ["platform/*/PR-*"]
+        [[groups]]
+        group = "platform"
+        repositories = ["platform/*"]"#,
+    );
+    let authed = headers(&[("x-gate-token", TOKEN)]);
+    let send = |job: &'static str, phase: &'static str, result: Option<&'static str>| {
+        let body = body(job, phase, result);
+        let (source, door, authed) = (&source, &door, &authed);
+        async move {
+            receive(source.as_ref(), door, authed, None, &body)
+                .await
+                .expect("accepted")
+        }
+    };
+    let failed = send("platform/gateway/main", "COMPLETED", Some("FAILURE")).await;
+    let n = &failed.notifications[0];
+    assert_eq!(n.text, "Build #9 of platform/gateway/main: FAILURE");
+    assert_eq!(n.group, "platform");
+    // Another project's main never failed: a plain success, not a fix.
+    let other = send("tools/linter/main", "COMPLETED", Some("SUCCESS")).await;
+    assert_eq!(
+        other.notifications[0].text,
+        "Build #9 of tools/linter/main: SUCCESS"
+    );
+    assert_eq!(other.notifications[0].group, "ci");
+    // Same build number and phase, other project: not a duplicate.
+    assert_eq!(
+        failed.delivery.as_deref(),
+        Some("platform/gateway/main#9:COMPLETED")
+    );
+    assert_eq!(
+        other.delivery.as_deref(),
+        Some("tools/linter/main#9:COMPLETED")
+    );
+    let fixed = send("platform/gateway/main", "COMPLETED", Some("SUCCESS")).await;
+    assert_eq!(
+        fixed.notifications[0].text,
+        "Build #9 of platform/gateway/main: SUCCESS, back to normal after FAILURE"
+    );
+    // The filter sees the full name: pull requests of platform projects only.
+    let pr = send("platform/gateway/PR-12", "COMPLETED", Some("SUCCESS")).await;
+    assert!(pr.notifications.is_empty());
+    let pr = send("platform/gateway/PR-12", "COMPLETED", Some("FAILURE")).await;
+    assert_eq!(
+        pr.notifications[0].text,
+        "Build #9 of platform/gateway/PR-12: FAILURE"
+    );
+    let elsewhere = send("tools/linter/PR-3", "COMPLETED", Some("SUCCESS")).await;
+    assert_eq!(elsewhere.notifications.len(), 1);
 }
 
 #[test]

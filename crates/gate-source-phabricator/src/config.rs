@@ -29,6 +29,10 @@ pub struct PhabricatorDoorConfig {
     /// The instance, for object names, links and projects.
     #[serde(default)]
     pub conduit_url: Option<String>,
+    /// The instance's address, for links when Conduit is not configured
+    /// (or cannot say); `conduit_url` serves when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_url: Option<String>,
     #[serde(default, serialize_with = "Secret::serialize_optional")]
     pub conduit_token: Option<Secret>,
     /// How long an object's projects are reused before asking again.
@@ -55,6 +59,17 @@ pub struct PhabricatorDoor {
 }
 
 impl PhabricatorDoor {
+    /// The instance's home page, for links Conduit did not give: its
+    /// `instance_url`, else its `conduit_url`, else none.
+    pub(crate) fn instance_link(&self) -> String {
+        self.config
+            .instance_url
+            .as_deref()
+            .or(self.config.conduit_url.as_deref())
+            .map(|url| format!("{}/", url.trim_end_matches('/')))
+            .unwrap_or_default()
+    }
+
     pub fn open(config: PhabricatorDoorConfig) -> Result<Self, String> {
         if config.hook_key.is_none() && !config.insecure_no_signature && !config.accept_feed_hooks {
             return Err(
@@ -77,6 +92,14 @@ impl PhabricatorDoor {
                 );
             }
             _ => {}
+        }
+        if let Some(url) = &config.instance_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || url.contains(char::is_whitespace) {
+                return Err(format!(
+                    "instance_url must be an http(s) address, got {url:?}"
+                ));
+            }
         }
         let resolver = match (&config.conduit_url, &config.conduit_token) {
             (None, None) => None,

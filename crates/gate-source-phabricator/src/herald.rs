@@ -12,6 +12,10 @@ pub struct HeraldHook<'a> {
     pub object: HookObject<'a>,
     #[serde(default)]
     pub action: HookAction,
+    /// `[{phid}]`: the Herald rules that called the hook (or the hook
+    /// itself for a firehose). Read loosely: only the PHIDs are used.
+    #[serde(default)]
+    pub triggers: Vec<serde_json::Value>,
     /// The transactions that triggered the hook: with the object, what
     /// the event is.
     #[serde(borrow, default)]
@@ -25,6 +29,14 @@ pub struct Transaction<'a> {
 }
 
 impl HeraldHook<'_> {
+    /// The PHIDs of the triggers, in the order sent.
+    pub fn trigger_phids(&self) -> impl Iterator<Item = &str> {
+        self.triggers
+            .iter()
+            .filter_map(|t| t.get("phid")?.as_str())
+            .filter(|p| !p.is_empty())
+    }
+
     /// `<object PHID>:<transaction PHIDs>`; none without transactions.
     pub fn identity(&self) -> Option<String> {
         if self.transactions.is_empty() {
@@ -48,6 +60,12 @@ pub struct HookAction {
     /// Sent by the webhook page's "test" button.
     #[serde(default)]
     pub test: bool,
+    /// The change was made silently (no notifications sent by Phabricator).
+    #[serde(default)]
+    pub silent: bool,
+    /// The hook was sent without details for policy reasons.
+    #[serde(default)]
+    pub secure: bool,
 }
 
 /// The whitespace JSON allows before a value.

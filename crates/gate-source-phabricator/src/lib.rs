@@ -11,6 +11,7 @@ mod herald;
 mod phid;
 mod resolve;
 mod source;
+mod words;
 
 pub use config::{PhabricatorDoor, PhabricatorDoorConfig};
 pub use source::PhabricatorSource;

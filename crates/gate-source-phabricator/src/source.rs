@@ -2,7 +2,7 @@ use gate_core::{Door, Notification, Received, Rejection, Request, Source};
 use serde_json::value::RawValue;
 
 use crate::resolve::ObjectInfo;
-use crate::{auth, feed, herald, phid::phid_type, PhabricatorDoor, PhabricatorDoorConfig};
+use crate::{auth, feed, herald, phid::phid_type, words, PhabricatorDoor, PhabricatorDoorConfig};
 
 const SERVICE: &str = "Phabricator";
 /// Type of feed stories that name no object (old story kinds).
@@ -19,6 +19,8 @@ struct Story {
     object_phid: Option<String>,
     /// Feed stories come with their text; Herald hooks get one built.
     text: Option<String>,
+    /// What a Herald hook says by itself, when Conduit cannot say more.
+    fallback: String,
     test: bool,
     /// The story id (feed) or object and transactions (Herald).
     identity: Option<String>,
@@ -57,15 +59,14 @@ impl Source for PhabricatorSource {
         };
         let text = match story.text {
             Some(text) => text,
-            None => herald_text(
-                &story.kind,
-                story.object_phid.as_deref(),
-                info.as_ref(),
-                story.test,
-            ),
+            None => herald_text(&story.kind, &story.fallback, info.as_ref(), story.test),
         };
         let repositories: Vec<&str> = projects.iter().map(String::as_str).collect();
         let group = door.group(&repositories, &text);
+        let link = info
+            .map(|i| i.uri)
+            .filter(|uri| !uri.is_empty())
+            .unwrap_or_else(|| fallback_link(settings, &story.kind, &text));
         let notification = Notification {
             service: SERVICE.into(),
             project: door.name.to_owned(),
@@ -73,13 +74,23 @@ impl Source for PhabricatorSource {
             raw_content: story.raw,
             kind: story.kind.clone(),
             text,
-            link: info.map(|i| i.uri).unwrap_or_default(),
+            link,
         };
         Ok(Received {
             delivery: story.identity,
             event: story.kind,
             notifications: vec![notification],
         })
+    }
+}
+
+/// Without Conduit's URI: the object's page when the text names its
+/// monogram (feed stories do), else the instance's home page.
+fn fallback_link(door: &PhabricatorDoor, kind: &str, text: &str) -> String {
+    let instance = door.instance_link();
+    match words::monogram_in(kind, text) {
+        Some(monogram) if !instance.is_empty() => format!("{instance}{monogram}"),
+        _ => instance,
     }
 }
 
@@ -123,12 +134,14 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
         .to_owned();
     let raw = RawValue::from_string(body.to_owned())
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))?;
+    let fallback = words::herald_text(&kind, &hook.object.phid, &hook);
     Ok(Story {
         raw,
         kind,
         identity: hook.identity(),
         object_phid: Some(hook.object.phid.into_owned()),
         text: None,
+        fallback,
         test: hook.action.test,
     })
 }
@@ -147,28 +160,28 @@ fn feed_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result<S
         kind,
         object_phid: story.object_phid,
         text: Some(story.text),
+        fallback: String::new(),
         test: false,
         identity: story.identity,
     })
 }
 
-/// `TASK T123 updated: Fix the login page`, or with the PHID when Conduit
-/// could not say more.
-fn herald_text(kind: &str, phid: Option<&str>, info: Option<&ObjectInfo>, test: bool) -> String {
-    let mut text = match info.filter(|i| !i.name.is_empty()) {
-        Some(info) => {
-            let title = info
-                .full_name
-                .strip_prefix(info.name.as_str())
-                .map(|rest| rest.trim_start_matches(':').trim())
-                .unwrap_or(info.full_name.as_str());
-            if title.is_empty() {
-                format!("{kind} {} updated", info.name)
-            } else {
-                format!("{kind} {} updated: {title}", info.name)
-            }
-        }
-        None => format!("{kind} {} updated", phid.unwrap_or("object")),
+/// `TASK T123 updated: Fix the login page` (` (test)` for the test button),
+/// or what the hook says by itself (`fallback`, which names a test too) when
+/// Conduit could not say more.
+fn herald_text(kind: &str, fallback: &str, info: Option<&ObjectInfo>, test: bool) -> String {
+    let Some(info) = info.filter(|i| !i.name.is_empty()) else {
+        return fallback.to_owned();
+    };
+    let title = info
+        .full_name
+        .strip_prefix(info.name.as_str())
+        .map(|rest| rest.trim_start_matches(':').trim())
+        .unwrap_or(info.full_name.as_str());
+    let mut text = if title.is_empty() {
+        format!("{kind} {} updated", info.name)
+    } else {
+        format!("{kind} {} updated: {title}", info.name)
     };
     if test {
         text.push_str(" (test)");
@@ -192,26 +205,26 @@ mod tests {
     fn herald_text_uses_what_conduit_knows() {
         let task = info("T123", "T123: Fix the login page");
         assert_eq!(
-            herald_text("TASK", Some("PHID-TASK-x"), Some(&task), false),
+            herald_text("TASK", "-", Some(&task), false),
             "TASK T123 updated: Fix the login page"
         );
         let repo = info("rWDG", "rWDG Widgets");
         assert_eq!(
-            herald_text("REPO", None, Some(&repo), true),
+            herald_text("REPO", "-", Some(&repo), true),
             "REPO rWDG updated: Widgets (test)"
         );
         let other = info("X1", "Something else");
         assert_eq!(
-            herald_text("XYZW", None, Some(&other), false),
+            herald_text("XYZW", "-", Some(&other), false),
             "XYZW X1 updated: Something else"
         );
         assert_eq!(
-            herald_text("TASK", Some("PHID-TASK-x"), Some(&info("T1", "T1")), false),
+            herald_text("TASK", "-", Some(&info("T1", "T1")), false),
             "TASK T1 updated"
         );
         assert_eq!(
-            herald_text("TASK", Some("PHID-TASK-x"), None, false),
-            "TASK PHID-TASK-x updated"
+            herald_text("TASK", "Task PHID-TASK-x updated (test)", None, true),
+            "Task PHID-TASK-x updated (test)"
         );
     }
 }

@@ -176,10 +176,10 @@ async fn conduit_down_uses_the_last_known_projects_then_the_default_group() {
     assert_eq!(n.group, "web", "last known projects");
     assert_eq!(
         n.text,
-        format!("TASK {TASK} updated"),
-        "name falls back to the PHID"
+        format!("Task {TASK} updated"),
+        "name falls back to what the hook says"
     );
-    assert_eq!(n.link, "");
+    assert_eq!(n.link, format!("{}/", conduit.url()), "the instance");
 
     let unknown = herald(&door, OTHER_TASK).await;
     assert_eq!(unknown.notifications[0].group, "default");
@@ -201,6 +201,10 @@ async fn unreachable_conduit_still_accepts_the_hook() {
     assert_eq!(received.notifications[0].group, "default");
     assert_eq!(
         received.notifications[0].text,
-        format!("TASK {TASK} updated")
+        format!("Task {TASK} updated")
+    );
+    assert_eq!(
+        received.notifications[0].link,
+        format!("http://127.0.0.1:{port}/")
     );
 }

@@ -12,6 +12,7 @@ const HOOK_KEY: &str = "golden-hook-key";
 
 const DOOR: &str = r#"
 hook_key = "golden-hook-key"
+instance_url = "https://phabricator.acme.example"
 accept_feed_hooks = true
 token = "golden-feed-door-token"
 [[groups]]

@@ -60,3 +60,46 @@ async fn arrays_where_herald_sends_them_are_fine() {
     assert_eq!(received.event, "TASK");
     assert_eq!(received.notifications[0].raw_content.get(), body);
 }
+
+/// Without Conduit, the text is what the hook says and the link the
+/// instance named by `instance_url` (none when the door has no address).
+#[tokio::test]
+async fn without_conduit_the_hook_speaks_for_itself() {
+    let body = r#"{"object":{"type":"DREV","phid":"PHID-DREV-e5bq2cf7tnhwlr4pyx6j"},"triggers":[{"phid":"PHID-HRUL-1"}],"action":{"test":false,"silent":false,"secure":false,"epoch":1764072000},"transactions":[{"phid":"PHID-XACT-DREV-1"},{"phid":"PHID-XACT-DREV-2"},{"phid":"PHID-XACT-DREV-3"}]}"#;
+    let received = post(&door(), body).await.expect("accepted");
+    let n = &received.notifications[0];
+    assert_eq!(
+        n.text,
+        "Revision PHID-DREV-e5bq2cf7tnhwlr4pyx6j updated (3 transactions, Herald rule PHID-HRUL-1)"
+    );
+    assert_eq!(n.link, "");
+    let source = gate_core::erase(PhabricatorSource);
+    let with_instance = source
+        .open_door(
+            "acme",
+            toml::from_str(&format!(
+                "hook_key = \"{KEY}\"\ninstance_url = \"https://phorge.acme.test/\""
+            ))
+            .expect("toml"),
+            "sources.Phabricator.doors.acme",
+        )
+        .expect("door");
+    let received = post(&with_instance, body).await.expect("accepted");
+    assert_eq!(received.notifications[0].link, "https://phorge.acme.test/");
+    for bad in ["phorge.acme.test", "ftp://phorge.acme.test", "https://a b"] {
+        let refused = source
+            .open_door(
+                "acme",
+                toml::from_str(&format!("hook_key = \"{KEY}\"\ninstance_url = {bad:?}"))
+                    .expect("toml"),
+                "sources.Phabricator.doors.acme",
+            )
+            .unwrap_err();
+        assert!(
+            refused
+                .message
+                .contains("instance_url must be an http(s) address"),
+            "{bad}: {refused}"
+        );
+    }
+}

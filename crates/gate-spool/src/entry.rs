@@ -16,6 +16,22 @@ pub struct SpoolEntry {
     pub last_error: String,
 }
 
+/// A record that could not be read, set aside so that the rest of its
+/// sink's backlog goes on. Its bytes are kept in the spool file as they
+/// were, for an operator to look at (`spool list`) or drop (`spool drop`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedEntry {
+    /// The id it had in its sink's backlog.
+    pub id: u64,
+    pub sink: String,
+    /// Why it could not be read.
+    pub reason: String,
+    /// Unix seconds when it was set aside.
+    pub quarantined_at: u64,
+    /// The record's bytes, unchanged.
+    pub bytes: Vec<u8>,
+}
+
 /// What is stored under the id; the sink is the table.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Stored {

@@ -1,5 +1,9 @@
-//! Helpers for tests and load runs that need real infrastructure: a private
-//! RabbitMQ node that can be stopped and started without touching the
-//! shared broker other tests use.
+//! Helpers for tests and load runs that need real infrastructure: private
+//! RabbitMQ nodes (plain or TLS) that can be stopped and started without
+//! touching the shared broker other tests use, a cluster of them, made-up
+//! certificates, and a small disk that fills up for real.
 
 pub mod broker;
+pub mod cluster;
+pub mod disk;
+pub mod pki;

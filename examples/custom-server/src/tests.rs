@@ -110,7 +110,7 @@ async fn signed_gitea_push_reaches_the_file_sink() {
     )
     .expect("report json");
     assert_eq!(report["gate"], "Gitea");
-    // The sender's id, scoped by source and door.
+    // Event ids are scoped by source and door (docs/decisions.md).
     assert_eq!(
         report["delivery"],
         "Gitea/acme/5b0e6a3c-1f2d-4e8a-9c7b-0d1e2f3a4b5c"

@@ -23,6 +23,7 @@ pub fn effective(
         "spool": config.spool,
         "dedup": config.dedup,
         "vault": config.vault,
+        "deliveries": config.deliveries,
         "sinks": described["sinks"],
         "sources": described["sources"],
     });

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -105,13 +105,30 @@ impl Consumer {
     }
 
     pub async fn delete(self) {
-        let _ = self
-            .channel
-            .exchange_delete(
-                self.exchange.as_str().into(),
-                ExchangeDeleteOptions::default(),
-            )
-            .await;
+        remove(&self.channel, &self.exchange).await;
         let _ = self.connection.close(200, "done".into()).await;
     }
+}
+
+/// Delete a test's exchange and the catch-all the sink declared beside it
+/// (`<exchange>.unroutable`, exchange and queue), so the shared broker keeps
+/// nothing of the test.
+pub async fn remove(channel: &Channel, exchange: &str) {
+    let catch_all = format!("{exchange}.unroutable");
+    let _ = channel
+        .queue_delete(catch_all.as_str().into(), QueueDeleteOptions::default())
+        .await;
+    for name in [exchange, catch_all.as_str()] {
+        let _ = channel
+            .exchange_delete(name.into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+}
+
+/// [`remove`] on a connection of its own.
+pub async fn cleanup(exchange: &str) {
+    let connection = connect().await;
+    let channel = connection.create_channel().await.expect("channel");
+    remove(&channel, exchange).await;
+    let _ = connection.close(200, "done".into()).await;
 }

@@ -95,12 +95,21 @@ pub fn render_status(json: &str) -> Result<Rendered, serde_json::Error> {
 struct CheckRunEvent<'a> {
     #[serde(borrow, default)]
     action: Cow<'a, str>,
+    #[serde(borrow, default)]
+    requested_action: Option<RequestedAction<'a>>,
     #[serde(borrow)]
     check_run: CheckRun<'a>,
     #[serde(borrow)]
     repository: Repo<'a>,
     #[serde(borrow, default)]
     sender: Option<User<'a>>,
+}
+
+/// The button a user pressed on a check run (`requested_action`).
+#[derive(Debug, Deserialize)]
+struct RequestedAction<'a> {
+    #[serde(borrow)]
+    identifier: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +155,13 @@ pub fn render_check_run(json: &str) -> Result<Rendered, serde_json::Error> {
         ("created", _) if status == "queued" => format!("check {name} queued {place}"),
         ("created", _) => format!("check {name} started {place}"),
         ("rerequested", _) => format!("{sender} re-requested check {name} {place}"),
+        ("requested_action", _) => {
+            let identifier = event
+                .requested_action
+                .as_ref()
+                .map_or("an action", |a| a.identifier.as_ref());
+            format!("{sender} requested {identifier} from check {name} {place}")
+        }
         (action, _) => unknown_action(sender, action, &format!("check {name} {place}")),
     };
     let link = [run.html_url.as_deref(), run.details_url.as_deref()]
@@ -169,6 +185,9 @@ struct WorkflowRunEvent<'a> {
     action: Cow<'a, str>,
     #[serde(borrow)]
     workflow_run: WorkflowRun<'a>,
+    /// The workflow itself: its name when the run's is empty.
+    #[serde(borrow, default)]
+    workflow: Option<Named<'a>>,
     #[serde(borrow)]
     repository: Repo<'a>,
     #[serde(borrow, default)]
@@ -193,13 +212,25 @@ struct WorkflowRun<'a> {
     html_url: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     display_title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    path: Option<Cow<'a, str>>,
 }
 
 pub fn render_workflow_run(json: &str) -> Result<Rendered, serde_json::Error> {
     let event: WorkflowRunEvent<'_> = gate_core::json::from_str(json)?;
     let sender = login(&event.sender);
     let run = &event.workflow_run;
-    let name = run.name.as_deref().unwrap_or("workflow");
+    // Runs can have an empty name; the workflow's then, else its file.
+    let name = [
+        run.name.as_deref(),
+        event.workflow.as_ref().map(|w| w.name.as_ref()),
+        run.path.as_deref().and_then(|p| p.rsplit('/').next()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .find(|n| !n.is_empty())
+    .unwrap_or("run");
     let number = run.run_number.map(|n| n.to_string()).unwrap_or_default();
     let workflow = if number.is_empty() {
         format!("workflow {name}")

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::{login, Rendered, Repo, User};
-use crate::text::web_root;
+use crate::text::{snippet, web_root};
 
 #[derive(Debug, Deserialize)]
 struct Ping<'a> {
@@ -19,7 +19,14 @@ struct Ping<'a> {
     organization: Option<Org<'a>>,
     #[serde(borrow, default)]
     sender: Option<User<'a>>,
+    /// GitHub's aphorism of the day, the whole text of the original's ping.
+    #[serde(borrow, default)]
+    zen: Option<Cow<'a, str>>,
 }
+
+/// Event names listed in a ping text; a hook with every event ticked would
+/// otherwise fill the line.
+const LISTED_EVENTS: usize = 5;
 
 #[derive(Debug, Deserialize)]
 struct Hook<'a> {
@@ -43,10 +50,18 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
     let events = ping
         .hook
         .as_ref()
-        .map(|h| h.events.join(", "))
+        .map(|h| match h.events.len() {
+            n if n > LISTED_EVENTS => format!(
+                "{} +{} more",
+                h.events[..LISTED_EVENTS].join(", "),
+                n - LISTED_EVENTS
+            ),
+            _ => h.events.join(", "),
+        })
         .filter(|e| !e.is_empty())
         .map(|e| format!(" (events: {e})"))
         .unwrap_or_default();
+    let zen = ping.zen.as_deref().map(snippet).unwrap_or_default();
     let settings = id
         .map(|id| format!("/settings/hooks/{id}"))
         .unwrap_or_default();
@@ -70,6 +85,9 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
         }
         (None, None) => ("GitHub".to_owned(), String::new()),
     };
-    let text = format!("{sender} pinged {hook} of {target}{events}");
+    let text = format!(
+        "{sender} pinged {hook} of {target}{events}{}",
+        super::said::detail(&zen)
+    );
     Ok(Rendered::new(sender, ping.repository.as_ref(), "").say(text, link))
 }

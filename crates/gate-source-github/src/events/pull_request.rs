@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::issues::Label;
 use super::{login, unknown_action, Rendered, Repo, User};
-use crate::text::snippet;
+use crate::text::{reply_snippet, snippet};
 
 #[derive(Debug, Deserialize)]
 struct PullRequest<'a> {
@@ -25,6 +25,14 @@ struct PullRequest<'a> {
     head: Option<Branch<'a>>,
     #[serde(borrow, default)]
     base: Option<Branch<'a>>,
+    #[serde(borrow, default)]
+    milestone: Option<Milestone<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Milestone<'a> {
+    #[serde(borrow, default)]
+    title: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +65,8 @@ struct PullRequestEvent<'a> {
     assignee: Option<User<'a>>,
     #[serde(borrow, default)]
     label: Option<Label<'a>>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
 }
 
 /// Actions that read well as a verb before "pull request #42".
@@ -80,6 +90,9 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
     };
     let assignee = event.assignee.as_ref().map_or("someone", |u| &u.login);
     let label = event.label.as_ref().map_or("", |l| &l.name);
+    let milestone = pr.milestone.as_ref().map_or("", |m| &m.title);
+    // Why GitHub took it out of the queue or turned auto-merge off.
+    let reason = super::said::aside(&snippet(event.reason.as_deref().unwrap_or_default()));
     let text = match event.action.as_ref() {
         "opened" => {
             let draft = if pr.draft { "draft " } else { "" };
@@ -103,6 +116,16 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
         "assigned" => format!("{sender} assigned {assignee} to {what}: {title}"),
         "unassigned" => format!("{sender} unassigned {assignee} from {what}: {title}"),
         "labeled" => format!("{sender} labeled {what} with {label}: {title}"),
+        "milestoned" => format!("{sender} added {what} to milestone {milestone}: {title}"),
+        "demilestoned" => {
+            format!("{sender} removed {what} from milestone {milestone}: {title}")
+        }
+        "enqueued" => format!("{sender} added {what} to the merge queue: {title}"),
+        "dequeued" => format!("{sender} removed {what} from the merge queue{reason}: {title}"),
+        "auto_merge_enabled" => format!("{sender} enabled auto-merge of {what}: {title}"),
+        "auto_merge_disabled" => {
+            format!("{sender} disabled auto-merge of {what}{reason}: {title}")
+        }
         "unlabeled" => format!("{sender} removed label {label} from {what}: {title}"),
         action if VERBS.contains(&action) => format!("{sender} {action} {what}: {title}"),
         action => format!("{}: {title}", unknown_action(sender, action, &what)),
@@ -156,7 +179,7 @@ pub fn render_review(json: &str) -> Result<Rendered, serde_json::Error> {
     );
     let title = snippet(&pr.title);
     let state = event.review.state.to_ascii_lowercase();
-    let body = snippet(event.review.body.as_deref().unwrap_or_default());
+    let body = reply_snippet(event.review.body.as_deref().unwrap_or_default());
     let head = match (event.action.as_ref(), state.as_str()) {
         ("submitted", "approved") => format!("{sender} approved {what}"),
         ("submitted", "changes_requested") => format!("{sender} requested changes on {what}"),

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{Rendered, Repo, User};
+use super::{refs, Rendered, Repo, User};
 use crate::text::{plural, short_sha, snippet, GitRef};
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +42,27 @@ struct Commit<'a> {
     message: Cow<'a, str>,
     #[serde(borrow, default)]
     url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    author: Option<Person<'a>>,
+}
+
+/// A commit author as git records it, with the GitHub login when known.
+#[derive(Debug, Deserialize)]
+struct Person<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    username: Option<Cow<'a, str>>,
+}
+
+impl Person<'_> {
+    fn who(&self) -> &str {
+        self.username
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .or(self.name.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,9 +93,16 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
     };
     let message = head.map(|c| snippet(&c.message)).unwrap_or_default();
     let compare = push.compare.as_deref().unwrap_or(repo_url);
+    // Someone else's commit: say whose (the original's "(authored by X)").
+    let author = head
+        .and_then(|c| c.author.as_ref())
+        .map(Person::who)
+        .filter(|who| !who.is_empty() && *who != sender)
+        .map(|who| format!(" (authored by {who})"))
+        .unwrap_or_default();
     let summary = match count {
         0 => String::new(),
-        1 => format!(": {message}"),
+        1 => format!(": {message}{author}"),
         n => format!(": {message} (+{} more)", n - 1),
     };
     let target = match git_ref {
@@ -84,9 +112,9 @@ pub fn render(json: &str) -> Result<Rendered, serde_json::Error> {
 
     let (action, text, link) = if push.deleted {
         let text = format!("{sender} deleted {} of {repo}", git_ref.described());
-        ("deleted", text, repo_url.to_owned())
+        ("deleted", text, refs::deleted_link(repo_url, git_ref))
     } else if push.created {
-        let tree = format!("{repo_url}/tree/{}", git_ref.name());
+        let tree = refs::created_link(repo_url, git_ref);
         let text = match (git_ref, count) {
             (GitRef::Tag(tag), _) => format!("{sender} pushed tag {tag} to {repo} at {sha}"),
             (_, 0) => format!(
@@ -173,7 +201,7 @@ mod tests {
             text(&json),
             (
                 "someone deleted tag v2 of acme/widgets".into(),
-                "https://github.com/acme/widgets".into()
+                "https://github.com/acme/widgets/tags".into()
             )
         );
     }

@@ -29,7 +29,7 @@ pub fn render_create(json: &str) -> Result<Rendered, serde_json::Error> {
         git_ref.described(),
         event.repository.full_name
     );
-    let link = format!("{}/tree/{}", event.repository.url(), git_ref.name());
+    let link = created_link(event.repository.url(), git_ref);
     Ok(finish(&event, git_ref, "created").say(text, link))
 }
 
@@ -42,8 +42,26 @@ pub fn render_delete(json: &str) -> Result<Rendered, serde_json::Error> {
         git_ref.described(),
         event.repository.full_name
     );
-    let link = event.repository.url().to_owned();
+    let link = deleted_link(event.repository.url(), git_ref);
     Ok(finish(&event, git_ref, "deleted").say(text, link))
+}
+
+/// A new tag's release page (GitHub shows the tag there, release or not),
+/// a new branch's tree.
+pub(crate) fn created_link(repo_url: &str, git_ref: GitRef<'_>) -> String {
+    match git_ref {
+        GitRef::Tag(tag) => format!("{repo_url}/releases/tag/{tag}"),
+        other => format!("{repo_url}/tree/{}", other.name()),
+    }
+}
+
+/// Where a deleted ref was listed: the tags or the branches.
+pub(crate) fn deleted_link(repo_url: &str, git_ref: GitRef<'_>) -> String {
+    match git_ref {
+        GitRef::Tag(_) => format!("{repo_url}/tags"),
+        GitRef::Branch(_) => format!("{repo_url}/branches"),
+        GitRef::Other(_) => repo_url.to_owned(),
+    }
 }
 
 fn finish(event: &RefEvent<'_>, git_ref: GitRef<'_>, action: &str) -> Rendered {

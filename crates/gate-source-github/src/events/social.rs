@@ -48,8 +48,12 @@ pub fn render_star(event: &str, json: &str) -> Result<Rendered, serde_json::Erro
         ("star", "created") | ("watch", "started") => format!("{sender} starred {repo}"),
         (_, action) => super::unknown_action(sender, action, &format!("the stars of {repo}")),
     };
-    Ok(
-        Rendered::new(sender, Some(&star.repository), &star.action)
-            .say(text, star.repository.url()),
-    )
+    // The news is who starred: link to them, as the original did.
+    let link = star
+        .sender
+        .as_ref()
+        .and_then(|u| u.html_url.as_deref())
+        .filter(|url| !url.is_empty())
+        .unwrap_or(star.repository.url());
+    Ok(Rendered::new(sender, Some(&star.repository), &star.action).say(text, link))
 }

@@ -495,7 +495,7 @@ impl Gateway {
     }
 }
 
-/// What `assemble` makes of a sink: built, or only validated (a name).
+/// What `assemble` makes of a sink: built, or only validated.
 trait MadeSink: Clone {
     /// The sink's companion streams as sinks of their own, named
     /// `<name>.<suffix>` (the AMQP raw stream).
@@ -504,7 +504,7 @@ trait MadeSink: Clone {
     }
 }
 
-impl MadeSink for String {}
+impl MadeSink for ValidatedSink {}
 
 impl MadeSink for BuiltSink {
     fn companions(&self, name: &str) -> Vec<(String, Self)> {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry};
+use gate_core::{BuiltSink, ConfigError, DynSource, OpenDoor, Registry, ValidatedSink};
 use http::StatusCode;
 use serde_json::json;
 
@@ -80,8 +80,9 @@ struct Assembled<S> {
     warnings: Vec<String>,
 }
 
-/// What `config check` found in a valid configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A valid configuration, checked but not built (`config check` and
+/// `config show`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
     pub doors: usize,
     pub sinks: usize,
@@ -89,6 +90,39 @@ pub struct Checked {
     /// doors needing no credential on a non-loopback listen address
     /// ([`Gateway::warnings`]).
     pub warnings: Vec<String>,
+    /// `sources` and `sinks` as `/config` shows them, secrets as `"set"`.
+    pub described: serde_json::Value,
+}
+
+/// What a description needs of a sink, built or only validated.
+trait SinkView {
+    fn name(&self) -> &str;
+    fn kind(&self) -> &'static str;
+    fn described(&self) -> &serde_json::Value;
+}
+
+impl SinkView for BuiltSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn described(&self) -> &serde_json::Value {
+        &self.described
+    }
+}
+
+impl SinkView for ValidatedSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn described(&self) -> &serde_json::Value {
+        &self.described
+    }
 }
 
 /// The configured gateway: what the HTTP service and the CLI work on.
@@ -161,20 +195,16 @@ impl Gateway {
     }
 
     /// Everything [`Gateway::build`] checks, without building: no sink is
-    /// started (no connection, no file created), no spool opened. Also
-    /// checks that the spool file can be created or written. Every problem
-    /// is reported.
+    /// started (no connection, no file created), no spool opened.
+    pub fn validate(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+        validated(&mut config, registry)
+    }
+
+    /// [`Gateway::validate`], and that the spool file can be created or
+    /// written (`config check`). Every problem is reported.
     pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
-        let assembled = assemble(
-            &mut config,
-            registry,
-            |registry, kind, name, table, location| {
-                registry
-                    .validate_sink(kind, name, table, location)
-                    .map(|()| name.to_owned())
-            },
-        );
-        let mut errors = match &assembled {
+        let checked = validated(&mut config, registry);
+        let mut errors = match &checked {
             Ok(_) => Vec::new(),
             Err(ConfigErrors(errors)) => errors.clone(),
         };
@@ -186,18 +216,72 @@ impl Gateway {
                 errors.push(ConfigError::new("spool.path", refused.to_string()));
             }
         }
-        match assembled {
-            Ok(assembled) if errors.is_empty() => Ok(Checked {
-                doors: assembled.doors.values().map(BTreeMap::len).sum(),
-                sinks: assembled.sinks.len(),
-                warnings: combined_warnings(
-                    &assembled.warnings,
-                    insecure_doors(config.server.listen, &assembled.doors),
-                ),
-            }),
+        match checked {
+            Ok(checked) if errors.is_empty() => Ok(checked),
             _ => Err(ConfigErrors(errors)),
         }
     }
+}
+
+/// Doors opened and sinks only validated; the spool is not looked at.
+fn validated(config: &mut Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+    let Assembled {
+        doors,
+        sinks,
+        warnings,
+        ..
+    } = assemble(config, registry, |registry, kind, name, table, location| {
+        registry.validate_sink(kind, name, table, location)
+    })?;
+    Ok(Checked {
+        doors: doors.values().map(BTreeMap::len).sum(),
+        sinks: sinks.len(),
+        warnings: combined_warnings(&warnings, insecure_doors(config.server.listen, &doors)),
+        described: json!({
+            "sources": described_sources(&doors),
+            "sinks": described_sinks(&sinks),
+        }),
+    })
+}
+
+/// Each source's doors with their settings and sink names.
+fn described_sources<S: SinkView>(
+    doors: &BTreeMap<String, BTreeMap<String, DoorEntry<S>>>,
+) -> serde_json::Map<String, serde_json::Value> {
+    doors
+        .iter()
+        .map(|(kind, doors)| {
+            let doors: serde_json::Map<_, _> = doors
+                .iter()
+                .map(|(name, entry)| {
+                    let mut described = entry.door.described.clone();
+                    if let Some(object) = described.as_object_mut() {
+                        let names: Vec<_> =
+                            entry.sinks.iter().map(|s| s.name().to_owned()).collect();
+                        object.insert("sinks".into(), json!(names));
+                    }
+                    (name.clone(), described)
+                })
+                .collect();
+            (kind.clone(), json!({ "doors": doors }))
+        })
+        .collect()
+}
+
+/// Each sink's settings with its kind.
+fn described_sinks<S: SinkView>(
+    sinks: &BTreeMap<String, S>,
+) -> serde_json::Map<String, serde_json::Value> {
+    sinks
+        .iter()
+        .map(|(name, sink)| {
+            let mut described = sink.described().clone();
+            if let Some(object) = described.as_object_mut() {
+                object.insert("kind".into(), json!(sink.kind()));
+            }
+            (name.clone(), described)
+        })
+        .collect()
 }
 
 /// Open every door and make every sink with `make_sink` (built or only
@@ -611,36 +695,8 @@ impl Gateway {
     /// The configuration report of `GET /config` and `config show`: every
     /// value a plugin exposes, with secrets shown only as `"set"`/`"unset"`.
     pub fn describe(&self) -> serde_json::Value {
-        let sources: serde_json::Map<_, _> = self
-            .doors
-            .iter()
-            .map(|(kind, doors)| {
-                let doors: serde_json::Map<_, _> = doors
-                    .iter()
-                    .map(|(name, entry)| {
-                        let mut described = entry.door.described.clone();
-                        if let Some(object) = described.as_object_mut() {
-                            let names: Vec<_> =
-                                entry.sinks.iter().map(|s| s.name.clone()).collect();
-                            object.insert("sinks".into(), json!(names));
-                        }
-                        (name.clone(), described)
-                    })
-                    .collect();
-                (kind.clone(), json!({ "doors": doors }))
-            })
-            .collect();
-        let sinks: serde_json::Map<_, _> = self
-            .sinks
-            .iter()
-            .map(|(name, sink)| {
-                let mut described = sink.described.clone();
-                if let Some(object) = described.as_object_mut() {
-                    object.insert("kind".into(), json!(sink.kind));
-                }
-                (name.clone(), described)
-            })
-            .collect();
+        let sources = described_sources(&self.doors);
+        let sinks = described_sinks(&self.sinks);
         json!({
             "server": {
                 "listen": self.server.listen.to_string(),
@@ -712,7 +768,7 @@ fn insecure_doors<S>(
         .collect()
 }
 
-/// What `assemble` makes of a sink: built, or only validated (a name).
+/// What `assemble` makes of a sink: built, or only validated.
 trait MadeSink: Clone {
     /// The sink's companion streams as sinks of their own, named
     /// `<name>.<suffix>` (the AMQP raw stream).
@@ -721,7 +777,7 @@ trait MadeSink: Clone {
     }
 }
 
-impl MadeSink for String {}
+impl MadeSink for ValidatedSink {}
 
 impl MadeSink for BuiltSink {
     fn companions(&self, name: &str) -> Vec<(String, Self)> {

@@ -64,6 +64,13 @@ pub fn build(config: Config) -> Result<Gateway, LaunchError> {
     Gateway::build(config, crate::registry()?).map_err(LaunchError::Invalid)
 }
 
+/// Every check of [`build`] without starting anything (no connection, no
+/// file created): what `config show` describes.
+pub fn validate(config: Config) -> Result<Checked, LaunchError> {
+    let registry = crate::registry()?;
+    Gateway::validate(config, &registry).map_err(LaunchError::Invalid)
+}
+
 /// `config check`: every check of [`build`], and that the spool file can be
 /// written, without starting anything (no connection, no file created).
 pub fn check(config: Config) -> Result<Checked, LaunchError> {

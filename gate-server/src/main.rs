@@ -170,12 +170,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             action: ConfigAction::Show { config: arg },
         } => {
             let config = launch::load(arg.config.as_deref()).await?;
-            let gateway = launch::build(config.clone())?;
+            // Validated, not built: showing connects nowhere, creates nothing.
+            let checked = launch::validate(config.clone())?;
             let (name, text) = gate_server::Config::read(arg.config.as_deref())?;
             let file: toml::Table = toml::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{name}: invalid TOML: {}", e.message()))?;
             let env: Vec<(String, String)> = std::env::vars().collect();
-            let shown = gate_server::cli::show::effective(&config, &gateway, &file, &env);
+            let shown = gate_server::cli::show::effective(&config, &checked.described, &file, &env);
             gate_server::cli::stdout::line(serde_json::to_string_pretty(&shown)?);
             Ok(())
         }

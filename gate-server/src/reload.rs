@@ -159,3 +159,44 @@ async fn close_when_idle(old: Arc<Gateway>) {
     }
     old.close().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn gateway(settings: &str) -> Gateway {
+        let text = format!(
+            "{settings}\n[sinks.log]\nkind = \"file\"\n[sources.Notification.doors.ops]\nsinks = [\"log\"]\ninsecure_no_auth = true\n"
+        );
+        let config = Config::parse("t", &text, []).expect("config");
+        Gateway::build(config, crate::registry().expect("plugins")).expect("gateway")
+    }
+
+    #[tokio::test]
+    async fn retry_timings_apply_and_restart_settings_keep_their_running_value() {
+        let shared = SharedGateway::new(Arc::new(gateway(
+            "[server]\nmax_connections = 64\n[spool]\npath = \"a.redb\"\nretry_initial_ms = 500\nretry_max_ms = 4000",
+        )));
+        let next = "[server]\nmax_connections = 8\n[spool]\npath = \"b.redb\"\nretry_initial_ms = 50\nretry_max_ms = 400";
+        assert_eq!(
+            needs_restart(&shared.current(), &gateway(next))
+                .iter()
+                .map(|c| c.setting)
+                .collect::<Vec<_>>(),
+            ["server.max_connections", "spool.path"]
+        );
+        assert!(reload(&shared, || async { Ok(gateway(next)) }).await);
+        let current = shared.current();
+        assert_eq!(
+            current.retry_timings(),
+            (Duration::from_millis(50), Duration::from_millis(400)),
+            "applied live"
+        );
+        assert_eq!(current.server().max_connections, 64, "kept until a restart");
+        assert_eq!(
+            current.spool_settings().path,
+            std::path::Path::new("a.redb")
+        );
+    }
+}

@@ -225,6 +225,21 @@ fn check_opens_no_connection_and_creates_no_file() {
     );
     assert!(!dir.path().join("spool").exists(), "the spool was created");
 
+    // `config show` describes the same sinks without starting them either.
+    let (code, stdout, stderr) = gate_server(&["config", "show", "--config", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(shown["sinks"]["rabbit"]["kind"], "amqp", "{shown}");
+    assert_eq!(shown["sinks"]["rabbit"]["url"], "set", "{shown}");
+    assert!(
+        matches!(broker.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "config show connected to the broker"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "config show created the file"
+    );
+
     // A closed port: the answer is the same, from the file alone.
     drop(broker);
     let (code, stdout, stderr) = gate_server(&["config", "check", "--config", &path]);

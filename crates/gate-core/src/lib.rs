@@ -31,7 +31,7 @@ pub use notification::{routing_segment, routing_type, Envelope, Notification};
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
 pub use request::{Rejection, Request};
 pub use secret::{Secret, SecretError};
-pub use sink::{BuiltSink, Sink, SinkFactory};
+pub use sink::{BuiltSink, Sink, SinkFactory, ValidatedSink};
 pub use source::{Door, DynSource, OpenDoor, Received, Source};
 
 /// Items used by the registration macros; not part of the public API.

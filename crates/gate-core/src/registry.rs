@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::source::{clean_toml_error, Erased};
-use crate::{BuiltSink, ConfigError, DynSource, SinkFactory, Source};
+use crate::{BuiltSink, ConfigError, DynSource, SinkFactory, Source, ValidatedSink};
 
 /// A source kind as linked into the binary. Made by [`register_source!`].
 #[derive(Debug)]
@@ -39,7 +39,7 @@ pub fn erase<S: Source>(source: S) -> Box<dyn DynSource> {
 pub struct SinkRegistration {
     kind: &'static str,
     build: fn(&str, toml::Table, &str) -> Result<BuiltSink, ConfigError>,
-    validate: fn(&str, toml::Table, &str) -> Result<(), ConfigError>,
+    validate: fn(&str, toml::Table, &str) -> Result<ValidatedSink, ConfigError>,
 }
 
 impl SinkRegistration {
@@ -56,24 +56,32 @@ impl SinkRegistration {
     }
 }
 
+/// The settings, validated, and their description (secrets as `"set"`).
 fn sink_config<F: SinkFactory>(
     name: &str,
     table: toml::Table,
     location: &str,
-) -> Result<F::Config, ConfigError> {
+) -> Result<(F::Config, serde_json::Value), ConfigError> {
     let config: F::Config = toml::Value::Table(table)
         .try_into()
         .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
     F::validate(name, &config).map_err(|message| ConfigError::new(location, message))?;
-    Ok(config)
+    let described = serde_json::to_value(&config)
+        .map_err(|e| ConfigError::new(location, format!("cannot describe sink: {e}")))?;
+    Ok((config, described))
 }
 
 fn validate_sink<F: SinkFactory>(
     name: &str,
     table: toml::Table,
     location: &str,
-) -> Result<(), ConfigError> {
-    sink_config::<F>(name, table, location).map(drop)
+) -> Result<ValidatedSink, ConfigError> {
+    let (_, described) = sink_config::<F>(name, table, location)?;
+    Ok(ValidatedSink {
+        name: name.to_owned(),
+        kind: F::KIND,
+        described,
+    })
 }
 
 fn build_sink<F: SinkFactory>(
@@ -81,9 +89,7 @@ fn build_sink<F: SinkFactory>(
     table: toml::Table,
     location: &str,
 ) -> Result<BuiltSink, ConfigError> {
-    let config = sink_config::<F>(name, table, location)?;
-    let described = serde_json::to_value(&config)
-        .map_err(|e| ConfigError::new(location, format!("cannot describe sink: {e}")))?;
+    let (config, described) = sink_config::<F>(name, table, location)?;
     let sink = F::build(name, config).map_err(|message| ConfigError::new(location, message))?;
     Ok(BuiltSink {
         name: name.to_owned(),
@@ -214,14 +220,14 @@ impl Registry {
     }
 
     /// Check a sink's settings as [`Registry::build_sink`] would, without
-    /// building it: no connection, no file (`config check`).
+    /// building it: no connection, no file (`config check`, `config show`).
     pub fn validate_sink(
         &self,
         kind: &str,
         name: &str,
         table: toml::Table,
         location: &str,
-    ) -> Result<(), ConfigError> {
+    ) -> Result<ValidatedSink, ConfigError> {
         (self.sink_registration(kind, location)?.validate)(name, table, location)
     }
 

@@ -85,6 +85,16 @@ pub trait SinkFactory: 'static {
     fn build(name: &str, config: Self::Config) -> Result<Arc<dyn Sink>, String>;
 }
 
+/// A sink's settings once validated, not built: what `config check` and
+/// `config show` work on.
+#[derive(Debug, Clone)]
+pub struct ValidatedSink {
+    pub name: String,
+    pub kind: &'static str,
+    /// The settings as JSON with every secret shown as `"set"`.
+    pub described: serde_json::Value,
+}
+
 /// A configured sink instance.
 #[derive(Clone)]
 pub struct BuiltSink {

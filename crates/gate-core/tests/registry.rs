@@ -226,9 +226,11 @@ fn validating_a_sink_never_builds_it_and_building_validates_first() {
     use std::sync::atomic::Ordering;
     let registry = Registry::from_registrations([&ECHO], [&COUNTED]).expect("valid");
     let table = |size: i64| toml::Table::from_iter([("size".to_owned(), toml::Value::from(size))]);
-    registry
+    let validated = registry
         .validate_sink("counted", "c", table(3), "sinks.c")
         .expect("valid settings");
+    assert_eq!((validated.name.as_str(), validated.kind), ("c", "counted"));
+    assert_eq!(validated.described["size"], 3);
     let refused = registry
         .validate_sink("counted", "c", table(0), "sinks.c")
         .unwrap_err();

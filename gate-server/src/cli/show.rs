@@ -8,17 +8,16 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::config::{Config, ENV_PREFIX};
-use crate::Gateway;
 
-/// `config` is the loaded configuration (overrides applied) that built
-/// `gateway`; `file` is the file's own table, before any override.
+/// `config` is the loaded configuration (overrides applied) whose
+/// `described` sources and sinks come from `Gateway::validate` (or
+/// `Gateway::describe`); `file` is the file's own table, before any override.
 pub fn effective(
     config: &Config,
-    gateway: &Gateway,
+    described: &Value,
     file: &toml::Table,
     env: &[(String, String)],
 ) -> Value {
-    let described = gateway.describe();
     let mut shown = json!({
         "server": config.server,
         "spool": config.spool,

@@ -230,6 +230,10 @@ fn default_dedup_max_entries() -> usize {
 pub struct ServerConfig {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// `text` or `json` log lines (`--log-format` and `GATE_LOG_FORMAT`
+    /// win); read once at start.
+    #[serde(default)]
+    pub log_format: crate::launch::LogFormat,
     /// Largest accepted body; GitHub's own cap is 25 MiB.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: u64,
@@ -288,6 +292,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: default_listen(),
+            log_format: crate::launch::LogFormat::default(),
             max_body_bytes: default_max_body_bytes(),
             expose_config: true,
             header_read_timeout_ms: default_header_timeout_ms(),

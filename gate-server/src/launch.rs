@@ -97,7 +97,6 @@ pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
         spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
         "gate-server listening"
     );
-    log_warnings(&gateway);
     let shared = SharedGateway::new(gateway);
     #[cfg(unix)]
     tokio::spawn(reload::on_sighup(shared.clone(), move || {
@@ -128,7 +127,7 @@ fn log_warnings(gateway: &Gateway) {
 /// A whole `main`: logs to stderr (`RUST_LOG`, default `info`), a runtime,
 /// [`serve`], and the exit code (1 with a one-line error on failure).
 pub fn main(path: Option<PathBuf>) -> ExitCode {
-    init_logs("info");
+    init_logs_as("info", configured_log_format(path.as_deref()));
     let result = tokio::runtime::Runtime::new()
         .map_err(LaunchError::Runtime)
         .and_then(|runtime| runtime.block_on(serve(path)));
@@ -150,7 +149,18 @@ pub fn init_logs(default_filter: &str) {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One human-readable line per event.
     #[default]
@@ -174,6 +184,24 @@ impl LogFormat {
             }
         }
     }
+}
+
+/// The log format for a run on the configuration at `path` (the embedded
+/// default when `None`): `GATE_LOG_FORMAT`, else the file's (and its
+/// environment overrides') `server.log_format`, else text. A file that does
+/// not parse gives text: the command reports the file's problem itself.
+pub fn configured_log_format(path: Option<&Path>) -> LogFormat {
+    if std::env::var_os("GATE_LOG_FORMAT").is_some() {
+        return LogFormat::from_env();
+    }
+    Config::read(path)
+        .and_then(|(name, text)| Config::parse_table(&name, &text, std::env::vars()))
+        .ok()
+        .and_then(|table| {
+            let format = table.get("server")?.get("log_format")?.clone();
+            format.try_into::<LogFormat>().ok()
+        })
+        .unwrap_or_default()
 }
 
 /// [`init_logs`] with an explicit format.

@@ -15,14 +15,9 @@ use gate_server::launch;
 struct Cli {
     /// Log line format (also GATE_LOG_FORMAT): text (colours only on a
     /// terminal) or json (one object per line).
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        env = "GATE_LOG_FORMAT",
-        default_value = "text"
-    )]
-    log_format: launch::LogFormat,
+    /// (Else the configuration's `server.log_format`, else text.)
+    #[arg(long, global = true, value_enum, env = "GATE_LOG_FORMAT")]
+    log_format: Option<launch::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -107,7 +102,14 @@ fn main() -> ExitCode {
         } => "error,lapin=off",
         _ => "info",
     };
-    launch::init_logs_as(default_filter, cli.log_format);
+    let log_format = cli.log_format.unwrap_or_else(|| match &cli.command {
+        Command::Serve { config }
+        | Command::Config {
+            action: ConfigAction::Check { config } | ConfigAction::Show { config },
+        } => launch::configured_log_format(config.config.as_deref()),
+        _ => launch::LogFormat::default(),
+    });
+    launch::init_logs_as(default_filter, log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

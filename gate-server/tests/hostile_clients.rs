@@ -358,7 +358,7 @@ async fn http2_requests_are_served_and_an_idle_http2_connection_closes() {
             .await
             .expect("body")
             .to_bytes();
-        assert_eq!(&body[..], b"ALIVE\n");
+        assert_eq!(&body[..], b"ALIVE", "the original's exact body");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let started = Instant::now();

@@ -59,6 +59,8 @@ fn json_logs_are_one_object_per_line() {
     for (args, envs) in [
         (vec!["--log-format", "json"], vec![]),
         (vec![], vec![("GATE_LOG_FORMAT", "json")]),
+        // The configuration's `server.log_format` (here by its override).
+        (vec![], vec![("GATE__SERVER__LOG_FORMAT", "json")]),
     ] {
         let line = first_serve_line(&args, &envs);
         let object: serde_json::Value =

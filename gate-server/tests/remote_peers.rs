@@ -110,9 +110,10 @@ async fn the_default_demo_doors_refuse_a_non_loopback_peer() {
     let log = std::fs::read_to_string(&log).expect("log");
     for door in ["GitHub", "Jenkins", "Notification", "Phabricator"] {
         assert!(
-            log.contains(&format!(
-                "sources.{door}.doors.demo: accepts requests with no credential"
-            )),
+            log.lines().any(
+                |line| line.contains(&format!("sources.{door}.doors.demo: "))
+                    && line.contains("accepts requests with no credential")
+            ),
             "{door}: {log}"
         );
     }
@@ -178,10 +179,14 @@ fn config_check_warns_about_every_insecure_door_on_a_public_address() {
     assert_eq!(warnings.len(), 4, "{public}");
     for door in ["GitHub", "Jenkins", "Notification", "Phabricator"] {
         assert!(
-            public.contains(&format!("warning: sources.{door}.doors.demo: accepts requests with no credential; listening on 0.0.0.0")),
+            warnings.iter().any(|line| line
+                .starts_with(&format!("warning: sources.{door}.doors.demo: "))
+                && line.contains("accepts requests with no credential; listening on 0.0.0.0")),
             "{public}"
         );
     }
+    // On loopback the insecure switches are still named (issue 12), but
+    // nothing is said of remote peers: none can reach the doors.
     let local = run("127.0.0.1:8080");
-    assert!(!local.contains("warning:"), "{local}");
+    assert!(!local.contains("listening on"), "{local}");
 }

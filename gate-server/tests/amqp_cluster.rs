@@ -11,25 +11,18 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::amqp::{drain_ids, quorum_queue};
 use common::process::{free_addr, GateProcess};
 use common::{github_headers, github_signature, payload, unique};
-use futures_util::StreamExt;
 use gate_testkit::cluster::PrivateCluster;
 use http::StatusCode;
 use http_body_util::{BodyExt, Full};
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
-use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 
 const SECRET: &str = "cluster-secret";
 const GATEWAYS: usize = 3;
@@ -62,97 +55,6 @@ fn gate_config(urls: &[String], exchange: &str, spool: &Path) -> String {
         urls = urls.join(", "),
         spool = spool.display().to_string()
     )
-}
-
-/// The exchange as the gateways declare it and a quorum queue bound to it.
-async fn quorum_queue(url: &str, exchange: &str) -> String {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("connect to the cluster");
-    let channel = connection.create_channel().await.expect("channel");
-    let mut arguments = FieldTable::default();
-    arguments.insert(
-        "alternate-exchange".into(),
-        AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
-    );
-    channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            arguments,
-        )
-        .await
-        .expect("exchange");
-    let queue = format!("{exchange}.q");
-    let mut quorum = FieldTable::default();
-    quorum.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString(LongString::from("quorum")),
-    );
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            quorum,
-        )
-        .await
-        .expect("quorum queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
-    queue
-}
-
-async fn drain_ids(url: &str, queue: &str) -> BTreeMap<String, usize> {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("connect");
-    let channel = connection.create_channel().await.expect("channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "cluster-drain".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume");
-    let mut counts = BTreeMap::new();
-    while let Ok(Some(Ok(delivery))) =
-        tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
-    {
-        let id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            // Event ids are `<Source>/<door>/<delivery id>`.
-            .map(|m| {
-                m.as_str()
-                    .strip_prefix("GitHub/acme/")
-                    .unwrap_or(m.as_str())
-                    .to_owned()
-            })
-            .unwrap_or_default();
-        *counts.entry(id).or_insert(0) += 1;
-        delivery.ack(BasicAckOptions::default()).await.expect("ack");
-    }
-    let _ = connection.close(200, "done".into()).await;
-    counts
 }
 
 /// POST that reports a gateway that does not answer instead of panicking.
@@ -351,7 +253,7 @@ async fn cluster_node_stopped_and_gateway_killed_lose_nothing() {
         "failovers: {failovers:?}"
     );
     let outcomes = std::mem::take(&mut *outcomes.lock().expect("outcomes"));
-    let counts = drain_ids(&urls[1], &queue).await;
+    let counts = drain_ids(&urls[1], &queue, Duration::from_secs(3)).await;
     let accepted: Vec<&Outcome> = outcomes.iter().filter(|o| o.status.is_some()).collect();
     let never_accepted: Vec<&Outcome> = outcomes.iter().filter(|o| o.status.is_none()).collect();
     let lost: Vec<_> = accepted

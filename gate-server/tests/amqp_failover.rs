@@ -5,114 +5,15 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::amqp::{drain_ids, quorum_queue};
 use common::broker::{BrokerOptions, PrivateBroker};
 use common::{github_headers, github_signature, payload, unique, Running};
-use futures_util::StreamExt;
 use http::StatusCode;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
-use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 
 const SECRET: &str = "failover-secret";
-
-/// The exchange as the sink declares it, and a durable queue bound to it:
-/// what a consumer has on every node before the load.
-async fn consumer_queue(url: &str, exchange: &str) -> String {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("connect to the private node");
-    let channel = connection.create_channel().await.expect("channel");
-    let mut arguments = FieldTable::default();
-    arguments.insert(
-        "alternate-exchange".into(),
-        AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
-    );
-    channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            arguments,
-        )
-        .await
-        .expect("exchange");
-    let queue = format!("{exchange}.q");
-    let mut quorum = FieldTable::default();
-    quorum.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString(LongString::from("quorum")),
-    );
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            quorum,
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
-    queue
-}
-
-async fn drain_ids(url: &str, queue: &str) -> BTreeMap<String, usize> {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("connect");
-    let channel = connection.create_channel().await.expect("channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "failover-drain".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume");
-    let mut counts = BTreeMap::new();
-    while let Ok(Some(Ok(delivery))) =
-        tokio::time::timeout(Duration::from_millis(1500), consumer.next()).await
-    {
-        let id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            // Event ids are `<Source>/<door>/<delivery id>`.
-            .map(|m| {
-                m.as_str()
-                    .strip_prefix("GitHub/acme/")
-                    .unwrap_or(m.as_str())
-                    .to_owned()
-            })
-            .unwrap_or_default();
-        *counts.entry(id).or_insert(0) += 1;
-        delivery.ack(BasicAckOptions::default()).await.expect("ack");
-    }
-    let _ = connection.close(200, "done".into()).await;
-    counts
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_the_broker_in_use_fails_over_and_loses_nothing() {
@@ -124,8 +25,8 @@ async fn stopping_the_broker_in_use_fails_over_and_loses_nothing() {
     let (first, second) = nodes.await.expect("nodes");
     let first = Arc::new(first);
     let exchange = unique("failover");
-    let queue = consumer_queue(&first.url(), &exchange).await;
-    consumer_queue(&second.url(), &exchange).await;
+    let queue = quorum_queue(&first.url(), &exchange).await;
+    quorum_queue(&second.url(), &exchange).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let config = format!(
@@ -219,8 +120,8 @@ async fn stopping_the_broker_in_use_fails_over_and_loses_nothing() {
     tokio::task::spawn_blocking(move || restarting.start_app())
         .await
         .expect("restart the first node");
-    let on_first = drain_ids(&first.url(), &queue).await;
-    let on_second = drain_ids(&second.url(), &queue).await;
+    let on_first = drain_ids(&first.url(), &queue, Duration::from_millis(1500)).await;
+    let on_second = drain_ids(&second.url(), &queue, Duration::from_millis(1500)).await;
     let copies =
         |id: &str| on_first.get(id).copied().unwrap_or(0) + on_second.get(id).copied().unwrap_or(0);
     let spooled = sent

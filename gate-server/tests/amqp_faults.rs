@@ -6,16 +6,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::amqp::count_ids;
 use common::{github_headers, github_signature, payload, unique, Running, AMQP_URL};
-use futures_util::StreamExt;
 use http::StatusCode;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
 use lapin::Channel;
@@ -76,38 +74,6 @@ async fn consumer_queue(channel: &Channel, exchange: &str) -> String {
         .await
         .expect("bind");
     queue
-}
-
-/// Message ids in `queue` (acknowledged, so the queue is emptied), counted,
-/// once nothing arrives for `quiet`.
-async fn drain_ids(channel: &Channel, queue: &str, quiet: Duration) -> BTreeMap<String, usize> {
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            format!("drain-{queue}").as_str().into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume");
-    let mut counts = BTreeMap::new();
-    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(quiet, consumer.next()).await {
-        let id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            // Event ids are `<Source>/<door>/<delivery id>`.
-            .map(|m| {
-                m.as_str()
-                    .strip_prefix("GitHub/acme/")
-                    .unwrap_or(m.as_str())
-                    .to_owned()
-            })
-            .unwrap_or_default();
-        *counts.entry(id).or_insert(0) += 1;
-        delivery.ack(BasicAckOptions::default()).await.expect("ack");
-    }
-    counts
 }
 
 struct Sent {
@@ -235,8 +201,8 @@ async fn under_load(fault: Fault, name: &str) {
     let ready = server.get("/ready").await;
 
     let quiet = Duration::from_millis(1500);
-    let in_queue = drain_ids(&channel, &queue, quiet).await;
-    let in_catch_all = drain_ids(&channel, &catch_all, quiet).await;
+    let in_queue = count_ids(&channel, &queue, quiet).await;
+    let in_catch_all = count_ids(&channel, &catch_all, quiet).await;
     let copies = |id: &str| {
         in_queue.get(id).copied().unwrap_or(0) + in_catch_all.get(id).copied().unwrap_or(0)
     };

@@ -10,12 +10,12 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::amqp::drain_ids;
 use common::broker::PrivateBroker;
 use common::process::{free_addr, GateProcess};
 use common::{github_headers, github_signature, payload, post_to, unique};
-use futures_util::StreamExt;
 use http::StatusCode;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 
@@ -81,38 +81,6 @@ async fn durable_queue(url: &str, exchange: &str) -> String {
         .expect("bind");
     let _ = connection.close(200, "declared".into()).await;
     queue
-}
-
-/// Every message id in the queue, counted, once nothing arrives for `quiet`.
-async fn drain_ids(url: &str, queue: &str, quiet: Duration) -> BTreeMap<String, usize> {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("connect");
-    let channel = connection.create_channel().await.expect("channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "fault-test".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume");
-    let mut counts = BTreeMap::new();
-    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(quiet, consumer.next()).await {
-        let id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            .map(|m| m.to_string())
-            .unwrap_or_default();
-        // Message ids are `GitHub/acme/<the sender's delivery id>`.
-        let id = id.strip_prefix("GitHub/acme/").unwrap_or(&id).to_owned();
-        *counts.entry(id).or_insert(0) += 1;
-        delivery.ack(BasicAckOptions::default()).await.expect("ack");
-    }
-    let _ = connection.close(200, "done".into()).await;
-    counts
 }
 
 /// One request of the stream: what the gate answered and when it was open.

@@ -132,3 +132,111 @@ pub async fn cleanup(exchange: &str) {
     remove(&channel, exchange).await;
     let _ = connection.close(200, "done".into()).await;
 }
+
+/// The exchange as the sink declares it (with its catch-all as alternate
+/// exchange) and a durable quorum queue bound to it with `#`: what a
+/// consumer has on a node or cluster before the load. Returns the queue.
+pub async fn quorum_queue(url: &str, exchange: &str) -> String {
+    use lapin::types::{AMQPValue, LongString};
+    let connection = Connection::connect(url, ConnectionProperties::default())
+        .await
+        .expect("connect to the broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "alternate-exchange".into(),
+        AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
+    );
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            arguments,
+        )
+        .await
+        .expect("exchange");
+    let queue = format!("{exchange}.q");
+    let mut quorum = FieldTable::default();
+    quorum.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString(LongString::from("quorum")),
+    );
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            quorum,
+        )
+        .await
+        .expect("quorum queue");
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            exchange.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("bind");
+    let _ = connection.close(200, "declared".into()).await;
+    queue
+}
+
+/// The message ids in `queue` (acknowledged, so the queue is emptied),
+/// counted, once nothing arrives for `quiet`. Ids are
+/// `GitHub/acme/<the sender's delivery id>`; the prefix is removed.
+pub async fn count_ids(
+    channel: &Channel,
+    queue: &str,
+    quiet: Duration,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            format!("drain-{queue}").as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume");
+    let mut counts = std::collections::BTreeMap::new();
+    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(quiet, consumer.next()).await {
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| {
+                m.as_str()
+                    .strip_prefix("GitHub/acme/")
+                    .unwrap_or(m.as_str())
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        *counts.entry(id).or_insert(0) += 1;
+        delivery.ack(BasicAckOptions::default()).await.expect("ack");
+    }
+    counts
+}
+
+/// [`count_ids`] on a connection of its own to `url`.
+pub async fn drain_ids(
+    url: &str,
+    queue: &str,
+    quiet: Duration,
+) -> std::collections::BTreeMap<String, usize> {
+    let connection = Connection::connect(url, ConnectionProperties::default())
+        .await
+        .expect("connect");
+    let channel = connection.create_channel().await.expect("channel");
+    let counts = count_ids(&channel, queue, quiet).await;
+    let _ = connection.close(200, "done".into()).await;
+    counts
+}

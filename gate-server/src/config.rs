@@ -29,8 +29,9 @@ pub enum LoadError {
     Secrets(#[from] crate::vault::SecretsError),
 }
 
-/// The loader that also resolves `vault:` references (see `vault/mod.rs`).
-pub use crate::vault::load_with_secrets;
+/// The loaders that also resolve `vault:` references, or check them offline
+/// (see `vault/mod.rs`).
+pub use crate::vault::{load_offline, load_with_secrets};
 
 /// The whole configuration, before plugins interpret their sections.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,6 +62,10 @@ pub struct Config {
     /// What clients of the original Notifications Center rely on.
     #[serde(default)]
     pub compat: crate::compat::CompatConfig,
+    /// How `vault:` references met by plugins (in files of their own) are
+    /// answered: read at load, or only checked (`config check`).
+    #[serde(skip)]
+    pub secrets: crate::vault::SecretValues,
 }
 
 /// `[spool]`: where events wait when a sink cannot confirm them in time.
@@ -187,6 +192,15 @@ impl DedupConfig {
         let url = std::str::from_utf8(url.expose()).map_err(|_| "redis_url is not UTF-8")?;
         if self.claim_ttl_ms == 0 || self.redis_timeout_ms == 0 {
             return Err("claim_ttl_ms and redis_timeout_ms must be above 0".into());
+        }
+        // A pending URL (a `vault:` reference `config check` does not read)
+        // has no form to check yet.
+        if self
+            .redis_url
+            .as_ref()
+            .is_some_and(gate_core::Secret::is_pending)
+        {
+            return Ok(Some(url));
         }
         crate::dedup::SharedStore::check_url(url)?;
         Ok(Some(url))
@@ -425,6 +439,18 @@ impl Config {
                 path: name.to_owned(),
                 reason: one_line(&e),
             })
+    }
+
+    /// [`Config::from_table`] with `secrets` answering the `vault:`
+    /// references of its secret settings, and kept for the plugins.
+    pub fn from_table_with(
+        name: &str,
+        table: toml::Table,
+        secrets: crate::vault::SecretValues,
+    ) -> Result<Self, LoadError> {
+        let mut config = secrets.scope(|| Self::from_table(name, table))?;
+        config.secrets = secrets;
+        Ok(config)
     }
 }
 

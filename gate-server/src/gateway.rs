@@ -164,19 +164,23 @@ impl Gateway {
     /// [`Gateway::with_state`] gives it one.
     pub fn build(mut config: Config, registry: Arc<Registry>) -> Result<Self, ConfigErrors> {
         let state = Arc::new(GateState::in_memory(&config));
+        // Plugins get the `vault:` values read at load through this scope.
+        let secrets = config.secrets.clone();
         let Assembled {
             doors,
             sinks,
             github_recovery,
             services,
             warnings,
-        } = assemble(
-            &mut config,
-            &registry,
-            |registry, kind, name, table, location| {
-                registry.build_sink(kind, name, table, location)
-            },
-        )?;
+        } = secrets.scope(|| {
+            assemble(
+                &mut config,
+                &registry,
+                |registry, kind, name, table, location| {
+                    registry.build_sink(kind, name, table, location)
+                },
+            )
+        })?;
         Ok(Self {
             registry,
             deliveries: config.deliveries,
@@ -200,14 +204,19 @@ impl Gateway {
         validated(&mut config, registry)
     }
 
-    /// [`Gateway::validate`], and that the spool file can be created or
-    /// written (`config check`). Every problem is reported.
+    /// [`Gateway::validate`], that the spool file can be created or written
+    /// (`config check`), and, for a configuration loaded offline, that a
+    /// vault is configured when references need one. Every problem is
+    /// reported.
     pub fn check(mut config: Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
         let checked = validated(&mut config, registry);
         let mut errors = match &checked {
             Ok(_) => Vec::new(),
             Err(ConfigErrors(errors)) => errors.clone(),
         };
+        // Known once every plugin met its references: a `[vault]` that
+        // could not reach a vault when some reference needs one.
+        errors.extend(config.secrets.problems());
         if config.spool.enabled {
             if let Err(message) = gate_sink_file::check_creatable(&config.spool.path) {
                 errors.push(ConfigError::new("spool.path", message));
@@ -225,13 +234,16 @@ impl Gateway {
 
 /// Doors opened and sinks only validated; the spool is not looked at.
 fn validated(config: &mut Config, registry: &Registry) -> Result<Checked, ConfigErrors> {
+    let secrets = config.secrets.clone();
     let Assembled {
         doors,
         sinks,
         warnings,
         ..
-    } = assemble(config, registry, |registry, kind, name, table, location| {
-        registry.validate_sink(kind, name, table, location)
+    } = secrets.scope(|| {
+        assemble(config, registry, |registry, kind, name, table, location| {
+            registry.validate_sink(kind, name, table, location)
+        })
     })?;
     Ok(Checked {
         doors: doors.values().map(BTreeMap::len).sum(),

@@ -59,6 +59,12 @@ pub async fn load(path: Option<&Path>) -> Result<Config, LaunchError> {
     Ok(crate::config::load_with_secrets(path, env).await?)
 }
 
+/// [`load`] without contacting the vault: `vault:` references are checked
+/// for their form, not read (`config check`, `config show`).
+pub fn load_offline(path: Option<&Path>) -> Result<Config, LaunchError> {
+    Ok(crate::config::load_offline(path, std::env::vars())?)
+}
+
 /// Check a configuration against every plugin linked into this binary.
 pub fn build(config: Config) -> Result<Gateway, LaunchError> {
     Gateway::build(config, crate::registry()?).map_err(LaunchError::Invalid)

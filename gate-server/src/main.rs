@@ -58,10 +58,15 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ConfigAction {
-    /// Validate the file and every plugin's settings; exit 1 when invalid.
+    /// Validate the file and every plugin's settings without any network
+    /// I/O (`vault:` references are checked, not read); exit 1 when invalid.
     Check {
         #[command(flatten)]
         config: ConfigArg,
+        /// Also read every `vault:` reference from the vault (its only
+        /// network I/O: no broker is contacted, no file created).
+        #[arg(long)]
+        online: bool,
     },
     /// Print the whole effective configuration as JSON (every section,
     /// defaults included, secrets redacted) with each value's origin.
@@ -105,7 +110,7 @@ fn main() -> ExitCode {
     let log_format = cli.log_format.unwrap_or_else(|| match &cli.command {
         Command::Serve { config }
         | Command::Config {
-            action: ConfigAction::Check { config } | ConfigAction::Show { config },
+            action: ConfigAction::Check { config, .. } | ConfigAction::Show { config },
         } => launch::configured_log_format(config.config.as_deref()),
         _ => launch::LogFormat::default(),
     });
@@ -150,9 +155,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Serve { config } => Ok(launch::serve(config.config).await?),
         Command::Config {
-            action: ConfigAction::Check { config },
+            action: ConfigAction::Check { config, online },
         } => {
-            let loaded = launch::load(config.config.as_deref()).await?;
+            let loaded = if online {
+                launch::load(config.config.as_deref()).await?
+            } else {
+                launch::load_offline(config.config.as_deref())?
+            };
             let checked = launch::check(loaded)?;
             for warning in &checked.warnings {
                 eprintln!("warning: {warning}");
@@ -171,8 +180,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Config {
             action: ConfigAction::Show { config: arg },
         } => {
-            let config = launch::load(arg.config.as_deref()).await?;
-            // Validated, not built: showing connects nowhere, creates nothing.
+            // Offline and validated, not built: showing reads no vault,
+            // connects nowhere, creates nothing.
+            let config = launch::load_offline(arg.config.as_deref())?;
             let checked = launch::validate(config.clone())?;
             let (name, text) = gate_server::Config::read(arg.config.as_deref())?;
             let file: toml::Table = toml::from_str(&text)

@@ -16,6 +16,7 @@ mod notification;
 mod registry;
 mod request;
 mod secret;
+mod secret_hook;
 pub mod signature;
 mod sink;
 #[cfg(feature = "testing")]
@@ -31,6 +32,7 @@ pub use notification::{routing_segment, routing_type, Envelope, Notification};
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
 pub use request::{Rejection, Request};
 pub use secret::{Secret, SecretError};
+pub use secret_hook::{with_secret_resolver, SecretResolver};
 pub use sink::{BuiltSink, Sink, SinkFactory, ValidatedSink};
 pub use source::{Door, DynSource, OpenDoor, Received, Source};
 

@@ -3,12 +3,20 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A credential from the configuration. It can be written inline or by
-/// reference (`env:NAME`, `file:PATH`); references are resolved when the
-/// configuration is loaded so that a missing secret fails at start, not at the
-/// first request. It never prints: `Debug` and `Serialize` show only that it
-/// is set, which keeps it out of logs and `/config`.
+/// reference (`env:NAME`, `file:PATH`, and `vault:...` through the host's
+/// [`SecretResolver`](crate::SecretResolver)); references are resolved when
+/// the configuration is loaded so that a missing secret fails at start, not
+/// at the first request. It never prints: `Debug` and `Serialize` show only
+/// that it is set, which keeps it out of logs and `/config`.
+///
+/// While a configuration is only checked (`config check`), a host reference
+/// is not read: its secret is *pending* ([`Secret::is_pending`]), and checks
+/// of the value itself are skipped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
+pub struct Secret {
+    value: Vec<u8>,
+    pending: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
@@ -20,6 +28,13 @@ pub enum SecretError {
     Empty,
     #[error("unsupported secret reference {0:?} (use env:NAME, file:PATH or an inline value)")]
     UnsupportedScheme(String),
+    /// A host reference that is not well formed; `reason` says what it
+    /// expects, never a value.
+    #[error("invalid reference {reference:?}: {reason}")]
+    InvalidReference { reference: String, reason: String },
+    /// A host reference that could not be read (`vault:` ...).
+    #[error("cannot read {reference}: {reason}")]
+    Unreadable { reference: String, reason: String },
 }
 
 impl Secret {
@@ -37,24 +52,50 @@ impl Secret {
                 .map(|t| t.strip_suffix('\r').unwrap_or(t))
                 .unwrap_or(&text)
                 .to_owned()
-        } else if spec.starts_with("vault:") {
-            return Err(SecretError::UnsupportedScheme("vault:".into()));
+        } else if let Some(scheme) = crate::secret_hook::host_scheme(spec) {
+            return crate::secret_hook::resolve(spec)
+                .unwrap_or_else(|| Err(SecretError::UnsupportedScheme(scheme.into())));
         } else {
             spec.to_owned()
         };
+        Self::new(value)
+    }
+
+    /// A value the host read (from a vault); refused when empty.
+    pub fn new(value: impl Into<Vec<u8>>) -> Result<Self, SecretError> {
+        let value = value.into();
         if value.is_empty() {
             return Err(SecretError::Empty);
         }
-        Ok(Self(value.into_bytes()))
+        Ok(Self {
+            value,
+            pending: false,
+        })
+    }
+
+    /// A secret whose reference was checked but not read (`config check`):
+    /// it exposes nothing and matches nothing. Made by a host's checking
+    /// [`SecretResolver`](crate::SecretResolver) only, never while serving.
+    pub fn pending() -> Self {
+        Self {
+            value: Vec::new(),
+            pending: true,
+        }
+    }
+
+    /// Whether the value is unknown yet (see [`Secret::pending`]): checks of
+    /// the value (a URL's form, a token's length) must skip it.
+    pub fn is_pending(&self) -> bool {
+        self.pending
     }
 
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        &self.value
     }
 
     /// Constant-time comparison with a presented token.
     pub fn matches(&self, presented: &[u8]) -> bool {
-        crate::signature::constant_time_eq(&self.0, presented)
+        !self.pending && crate::signature::constant_time_eq(&self.value, presented)
     }
 }
 

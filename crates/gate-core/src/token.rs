@@ -11,8 +11,9 @@ pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// Whether a configured token has fewer than [`MIN_TOKEN_CHARS`] characters;
 /// doors refuse to open with one.
+/// A pending token (not read while checking) is not judged.
 pub fn too_short(token: &Secret) -> bool {
-    String::from_utf8_lossy(token.expose()).chars().count() < MIN_TOKEN_CHARS
+    !token.is_pending() && String::from_utf8_lossy(token.expose()).chars().count() < MIN_TOKEN_CHARS
 }
 
 /// The header alternative to the `token` query parameter; preferred because

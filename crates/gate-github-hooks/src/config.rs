@@ -146,6 +146,11 @@ impl Hook {
         }
         let credentials = match (&config.token, &config.app) {
             (Some(token), None) => Credentials::Token(token.clone()),
+            // A pending key (a `vault:` reference `config check` does not
+            // read) cannot be parsed yet; a hook is never called while checking.
+            (None, Some(app)) if app.private_key.is_pending() => {
+                Credentials::Token(app.private_key.clone())
+            }
             (None, Some(app)) => {
                 if app.id.trim().is_empty() {
                     return Err("app.id is empty".into());

@@ -54,6 +54,8 @@ fn prepare(config: &AmqpConfig) -> Result<(Vec<Address>, TlsMaterial), String> {
         .addresses()
         .into_iter()
         .enumerate()
+        // A pending URL (not read by `config check`) has no form to check.
+        .filter(|(_, url)| !url.is_pending())
         .filter_map(|(i, url)| {
             let position = match &config.url {
                 Some(_) => "url".to_owned(),

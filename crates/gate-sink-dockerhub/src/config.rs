@@ -17,8 +17,8 @@ pub struct DockerHubSinkConfig {
     /// for Docker Hub's legacy trigger URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_file: Option<PathBuf>,
-    /// The same map as `triggers_file`, inline (where `vault:` references
-    /// are resolved).
+    /// The same map as `triggers_file`, inline. Ids may be `env:`, `file:`
+    /// or `vault:` references here and in the files alike.
     #[serde(
         default,
         deserialize_with = "inline_triggers",

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use gate_core::{Secret, SecretError};
+use gate_core::Secret;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -202,13 +202,12 @@ fn id(fields: &Map<String, Value>, key: &str, at: &str) -> Result<Secret, String
         Some(_) => return Err(format!("{at}.{key}: must be a string")),
         None => return Err(format!("{at}: missing \"{key}\"")),
     };
-    let secret = Secret::resolve(spec).map_err(|e| match e {
-        SecretError::UnsupportedScheme(_) => format!(
-            "{at}.{key}: vault: references are resolved in the TOML configuration only \
-             (use the inline table, or let the deployment write the value)"
-        ),
-        other => format!("{at}.{key}: {other}"),
-    })?;
+    // `vault:` ids go to the host's resolver (read at load, pending while
+    // `config check` runs): the same references as in the TOML file.
+    let secret = Secret::resolve(spec).map_err(|e| format!("{at}.{key}: {e}"))?;
+    if secret.is_pending() {
+        return Ok(secret);
+    }
     let value = secret.expose();
     let plain = value
         .iter()
@@ -345,7 +344,7 @@ mod tests {
             (json!({"a/b": {"source": "s/../x", "trigger": "t"}}), Format::Triggers,
              "f: \"a/b\".source: must be letters, digits, '-', '_' or '.' (it goes into the URL)"),
             (json!({"a/b": {"source": "vault:apps/dh/x#source", "trigger": "t"}}), Format::Triggers,
-             "f: \"a/b\".source: vault: references are resolved in the TOML configuration only (use the inline table, or let the deployment write the value)"),
+             "f: \"a/b\".source: unsupported secret reference \"vault:\" (use env:NAME, file:PATH or an inline value)"),
             (json!({"a/b": {"source": "env:GATE_TEST_SURELY_UNSET_DH", "trigger": "t"}}), Format::Triggers,
              "f: \"a/b\".source: environment variable GATE_TEST_SURELY_UNSET_DH is not set"),
             (json!({"a/b": []}), Format::Tokens, "f: \"a/b\": empty list (remove the entry instead)"),

@@ -53,7 +53,11 @@ impl DoorConfig {
         if let Some(index) = self
             .tokens
             .iter()
-            .position(|t| String::from_utf8_lossy(t.expose()).chars().count() < MIN_TOKEN_CHARS)
+            // A pending token (not read by `config check`) is not judged.
+            .position(|t| {
+                !t.is_pending()
+                    && String::from_utf8_lossy(t.expose()).chars().count() < MIN_TOKEN_CHARS
+            })
         {
             return Err(DoorError::ShortToken(index));
         }

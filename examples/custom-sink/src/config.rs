@@ -26,9 +26,13 @@ fn default_timeout_ms() -> u64 {
 
 impl NatsConfig {
     pub fn check(&self) -> Result<(), String> {
-        let url = std::str::from_utf8(self.url.expose()).map_err(|_| "url is not UTF-8")?;
-        if !(url.starts_with("nats://") || url.starts_with("tls://")) {
-            return Err("url must start with nats:// or tls://".into());
+        // A pending URL (a `vault:` reference `config check` does not read)
+        // has no form to check yet.
+        if !self.url.is_pending() {
+            let url = std::str::from_utf8(self.url.expose()).map_err(|_| "url is not UTF-8")?;
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                return Err("url must start with nats:// or tls://".into());
+            }
         }
         let valid_token = |t: &str| !t.is_empty() && !t.contains(['*', '>', ' ']);
         if !self.subject_prefix.split('.').all(valid_token) {

@@ -173,7 +173,9 @@ async fn simulate(args: &SimulateArgs) -> Result<Outcome, Failure> {
     });
     let mut code = 0;
     if args.send {
-        let sinks = build_sinks(&registry, &config, &sink_names)?;
+        let sinks = config
+            .secrets
+            .scope(|| build_sinks(&registry, &config, &sink_names))?;
         let received_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

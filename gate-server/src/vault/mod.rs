@@ -1,17 +1,22 @@
 //! Secrets from Vault/OpenBao (KV version 2): a configuration string
 //! `vault:MOUNT/PATH#KEY` is replaced by that key's value before the
 //! configuration is interpreted, so every plugin sees a plain value and
-//! `gate_core::Secret` itself never talks to a vault. Values are read again
-//! at every load (start and reload); the token is kept and renewed.
+//! `gate_core::Secret` itself never talks to a vault. References plugins
+//! meet in files of their own are found by a first, offline validation and
+//! read with the others; plugins get their values through
+//! `gate_core::SecretResolver` ([`SecretValues`]). Values are read again at
+//! every load (start and reload); the token is kept and renewed.
+//! [`load_offline`] reads nothing (`config check`).
 
 mod api;
 mod error;
 mod reference;
+mod resolver;
 mod session;
 mod settings;
 
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::path::Path;
 
@@ -19,6 +24,7 @@ use serde_json::{Map, Value};
 
 pub use error::SecretsError;
 pub use reference::Reference;
+pub use resolver::SecretValues;
 pub use session::SessionInfo;
 pub use settings::VaultSettings;
 
@@ -43,8 +49,8 @@ static LOADER: tokio::sync::Mutex<SecretsLoader> = tokio::sync::Mutex::const_new
 
 /// Read the file (or the embedded default), apply the environment
 /// overrides, replace `vault:` references by their values, then interpret.
-/// What `serve`, `config check` and `config show` use; call it again to
-/// reload. Must run inside the Tokio runtime.
+/// What `serve` (and its reloads), `simulate`, `config check --online` and
+/// the operator commands use. Must run inside the Tokio runtime.
 ///
 /// The environment is collected before anything is awaited, so the future
 /// is `Send` even for `std::env::vars()`.
@@ -56,11 +62,55 @@ pub fn load_with_secrets<'a>(
     async move { LOADER.lock().await.load(path, env).await }
 }
 
+/// Load without contacting the vault (`config check`, `config show`): every
+/// `vault:` reference, in the TOML file or met by a plugin in a file of its
+/// own, is checked for its form and left unread (a pending secret), and
+/// [`crate::Gateway::check`] reports a `[vault]` section that could not
+/// reach a vault when some reference needs one.
+pub fn load_offline(
+    path: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, LoadError> {
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let (name, text) = Config::read(path)?;
+    let table = Config::parse_table(&name, &text, env.iter().cloned())?;
+    let found = reference::collect(&table)?;
+    let vault = usable(&table, &env);
+    Config::from_table_with(&name, table, SecretValues::checking(found.values(), vault))
+}
+
+/// Whether the `[vault]` settings and the environment name a vault and
+/// credentials (checked without contacting it).
+fn usable(table: &toml::Table, env: &[(String, String)]) -> Result<(), String> {
+    match VaultSettings::from_table(table).and_then(|s| s.resolve(env)) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("no vault configured (set [vault] address or VAULT_ADDR)".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The `vault:` references plugins meet while validated, in files of their
+/// own (a Docker Hub trigger map): a validation without any I/O but reading
+/// those files, whose errors the real build reports again.
+fn met_by_plugins(name: &str, table: &toml::Table) -> BTreeSet<Reference> {
+    let checking = SecretValues::checking([], Ok(()));
+    let Ok(config) = Config::from_table_with(name, table.clone(), checking.clone()) else {
+        return BTreeSet::new();
+    };
+    if let Ok(registry) = crate::registry() {
+        let _ = crate::Gateway::validate(config, &registry);
+    }
+    checking.met()
+}
+
 impl SecretsLoader {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Read the file, resolve every `vault:` reference (the TOML file's and
+    /// those plugins meet in their own files), then interpret. The
+    /// configuration carries the values read for the plugins' references.
     pub async fn load(
         &mut self,
         path: Option<&Path>,
@@ -68,32 +118,49 @@ impl SecretsLoader {
     ) -> Result<Config, LoadError> {
         let (name, text) = Config::read(path)?;
         let mut table = Config::parse_table(&name, &text, env.iter().cloned())?;
-        self.resolve(&mut table, &env).await?;
-        Config::from_table(&name, table)
+        let in_table = reference::collect(&table)?;
+        let in_files = met_by_plugins(&name, &table);
+        let values = self.resolve(&mut table, &in_table, &in_files, &env).await?;
+        Config::from_table_with(&name, table, SecretValues::read(values))
     }
 
-    /// Replace every `vault:` string of `table` (outside `[vault]`).
-    pub async fn resolve(
+    /// Replace every `vault:` string of `table` (outside `[vault]`) by its
+    /// value, and read the references of `in_files` too: their failures are
+    /// kept for the plugin, which names where it met them.
+    async fn resolve(
         &mut self,
         table: &mut toml::Table,
+        found: &BTreeMap<String, Reference>,
+        in_files: &BTreeSet<Reference>,
         env: &[(String, String)],
-    ) -> Result<(), SecretsError> {
-        let found = reference::collect(table)?;
-        let Some((first_location, first)) = found.iter().next() else {
-            return Ok(());
+    ) -> Result<HashMap<Reference, Result<String, String>>, SecretsError> {
+        if found.is_empty() && in_files.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let settings = match VaultSettings::from_table(table)?.resolve(env)? {
+            Some(settings) => settings,
+            None => match found.iter().next() {
+                Some((location, first)) => {
+                    return Err(SecretsError::NoAddress {
+                        location: location.clone(),
+                        reference: first.to_string(),
+                    })
+                }
+                None => {
+                    let reason = "no vault configured (set [vault] address or VAULT_ADDR)";
+                    return Ok(in_files
+                        .iter()
+                        .map(|r| (r.clone(), Err(reason.to_owned())))
+                        .collect());
+                }
+            },
         };
-        let settings = VaultSettings::from_table(table)?
-            .resolve(env)?
-            .ok_or_else(|| SecretsError::NoAddress {
-                location: first_location.clone(),
-                reference: first.to_string(),
-            })?;
         let session = self.session_for(settings).await?;
 
         // One read per secret, however many of its keys are used.
         let mut secrets: BTreeMap<(String, String), Result<Map<String, Value>, ReadError>> =
             BTreeMap::new();
-        for reference in found.values() {
+        for reference in found.values().chain(in_files) {
             if let Entry::Vacant(slot) = secrets.entry(reference.secret()) {
                 let read = session
                     .api
@@ -110,46 +177,34 @@ impl SecretsLoader {
         if refused {
             self.session = None;
         }
-        let mut values = HashMap::new();
-        for (location, reference) in &found {
-            let failed = |reason: String| SecretsError::Read {
-                location: location.clone(),
-                reference: format!("vault:{reference}"),
-                reason,
-            };
-            let data = match secrets.get(&reference.secret()) {
-                Some(Ok(data)) => data,
-                Some(Err(ReadError::NotFound)) | None => {
-                    return Err(failed(format!(
-                        "no secret at {}/{} (KV v2 path {}/data/{})",
-                        reference.mount, reference.path, reference.mount, reference.path
-                    )))
+        let values: HashMap<Reference, Result<String, String>> = found
+            .values()
+            .chain(in_files)
+            .map(|reference| (reference.clone(), value_of(reference, &secrets)))
+            .collect();
+        let mut plain = HashMap::new();
+        for (location, reference) in found {
+            match &values[reference] {
+                Ok(value) => {
+                    plain.insert(reference.clone(), value.clone());
                 }
-                Some(Err(ReadError::Other(reason))) => return Err(failed(reason.clone())),
-            };
-            match data.get(&reference.key) {
-                Some(Value::String(value)) if !value.is_empty() => {
-                    values.insert(reference.clone(), value.clone());
-                }
-                Some(Value::String(_)) => {
-                    return Err(failed(format!("key {:?} is empty", reference.key)))
-                }
-                Some(_) => return Err(failed(format!("key {:?} is not a string", reference.key))),
-                None => {
-                    return Err(failed(format!(
-                        "no key {:?} in {}/{}",
-                        reference.key, reference.mount, reference.path
-                    )))
+                Err(reason) => {
+                    return Err(SecretsError::Read {
+                        location: location.clone(),
+                        reference: format!("vault:{reference}"),
+                        reason: reason.clone(),
+                    })
                 }
             }
         }
-        reference::fill(table, &values);
+        reference::fill(table, &plain);
         tracing::info!(
-            references = found.len(),
+            references = values.len(),
+            in_plugin_files = in_files.len(),
             secrets = secrets.len(),
             "vault: secrets read"
         );
-        Ok(())
+        Ok(values)
     }
 
     /// The previous session when it has the same settings and its token is
@@ -178,5 +233,32 @@ impl SecretsLoader {
     /// The current session, if a load used the vault.
     pub fn session_info(&self) -> Option<SessionInfo> {
         self.session.as_ref().map(Session::info)
+    }
+}
+
+/// The value of one key of a secret read, or why there is none (naming the
+/// reference's parts, never a value).
+fn value_of(
+    reference: &Reference,
+    secrets: &BTreeMap<(String, String), Result<Map<String, Value>, ReadError>>,
+) -> Result<String, String> {
+    let data = match secrets.get(&reference.secret()) {
+        Some(Ok(data)) => data,
+        Some(Err(ReadError::NotFound)) | None => {
+            return Err(format!(
+                "no secret at {}/{} (KV v2 path {}/data/{})",
+                reference.mount, reference.path, reference.mount, reference.path
+            ))
+        }
+        Some(Err(ReadError::Other(reason))) => return Err(reason.clone()),
+    };
+    match data.get(&reference.key) {
+        Some(Value::String(value)) if !value.is_empty() => Ok(value.clone()),
+        Some(Value::String(_)) => Err(format!("key {:?} is empty", reference.key)),
+        Some(_) => Err(format!("key {:?} is not a string", reference.key)),
+        None => Err(format!(
+            "no key {:?} in {}/{}",
+            reference.key, reference.mount, reference.path
+        )),
     }
 }

@@ -290,3 +290,112 @@ fn check_lists_an_unwritable_spool_with_the_other_problems() {
         );
     }
 }
+
+/// `vault:` references, in the TOML file and in a Docker Hub trigger file,
+/// are checked without contacting the vault: its address is a listening
+/// socket that must see no connection (nor may the broker's), and nothing
+/// is created. Without a vault to read them, every problem is listed.
+#[test]
+fn check_reads_no_vault_and_lists_unusable_references() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vault = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    vault.set_nonblocking(true).expect("nonblocking");
+    let broker = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    broker.set_nonblocking(true).expect("nonblocking");
+    let triggers = dir.path().join("DockerHubTriggers.json");
+    let write_triggers = |source: &str| {
+        std::fs::write(
+            &triggers,
+            format!(
+                r#"{{"acme/widgets": {{"source": "{source}", "trigger": "vault:secret/gate/hub#trigger"}}}}"#
+            ),
+        )
+        .expect("write triggers");
+    };
+    write_triggers("vault:secret/gate/hub#source");
+    let out = dir.path().join("out/notifications.jsonl");
+    let spool = dir.path().join("spool/gate.redb");
+    let body = format!(
+        r#"
+        [server]
+        default_sinks = ["rabbit", "local", "hub"]
+        [spool]
+        path = {spool:?}
+        [sinks.rabbit]
+        kind = "amqp"
+        url = "amqp://guest:guest@{broker}/%2f"
+        [sinks.local]
+        kind = "file"
+        path = {out:?}
+        [sinks.hub]
+        kind = "dockerhub"
+        triggers_file = {triggers:?}
+        [sources.GitHub.doors.acme]
+        secrets = ["vault:secret/gate/github#webhook"]
+        [sources.Notification.doors.ops]
+        tokens = ["vault:secret/gate/native#token"]
+        "#,
+        broker = broker.local_addr().expect("addr"),
+        spool = spool.display().to_string(),
+        out = out.display().to_string(),
+        triggers = triggers.display().to_string(),
+    );
+    let vault_section = format!(
+        "[vault]\naddress = \"http://{}\"\ntoken = \"a-token\"\n",
+        vault.local_addr().expect("addr")
+    );
+    let with_vault = write(&dir, "gate.toml", &format!("{vault_section}{body}"));
+    let without_vault = write(&dir, "no-vault.toml", &body);
+    let check = |path: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_gate-server"))
+            .args(["config", "check", "--config", path])
+            .env_remove("GATE_CONFIG")
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("run gate-server");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let no_connection = |listener: &std::net::TcpListener| matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+
+    let (code, stdout, stderr) = check(&with_vault);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("configuration OK: 2 door(s), 3 sink(s)"),
+        "{stdout}"
+    );
+    assert!(no_connection(&vault), "config check connected to the vault");
+    assert!(
+        no_connection(&broker),
+        "config check connected to the broker"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "the file sink's folder was created"
+    );
+    assert!(!dir.path().join("spool").exists(), "the spool was created");
+
+    // No vault to read them, and a malformed reference in the trigger file:
+    // both reported at once (the file's entry stops at its bad id, so the
+    // door secret and the native token are the 2 references left to read).
+    write_triggers("vault:secret/gate/hub");
+    let (code, _, stderr) = check(&without_vault);
+    assert_eq!(code, 1, "{stderr}");
+    for expected in [
+        format!(
+            "sinks.hub: triggers_file {}: \"acme/widgets\".source: invalid reference \"vault:secret/gate/hub\": missing #KEY (expected vault:MOUNT/PATH#KEY)",
+            triggers.display()
+        ),
+        "vault: 2 reference(s) to read (first vault:secret/gate/github#webhook): no vault configured (set [vault] address or VAULT_ADDR)".to_owned(),
+        "(2 problem(s))".to_owned(),
+    ] {
+        assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(no_connection(&vault) && no_connection(&broker));
+    assert!(!dir.path().join("out").exists() && !dir.path().join("spool").exists());
+}

@@ -424,6 +424,8 @@ fn gate_server_cli(args: &[&str], bao: &Bao) -> (i32, String, String) {
     )
 }
 
+/// `config show` and `config check` read no vault (they show `set`);
+/// `simulate` and `config check --online` read it.
 #[tokio::test]
 async fn config_commands_read_the_vault_and_show_only_set() {
     let bao = Bao::start().await;
@@ -461,11 +463,13 @@ async fn config_commands_read_the_vault_and_show_only_set() {
     assert_eq!(code, 0, "{stderr}\n{stdout}");
     assert!(!stdout.contains(value));
 
+    // `config check` reads no vault: a missing key is found by `--online`.
     let broken = github_config(&dir, "", "vault:secret/gate/github#missing");
-    let (code, _, stderr) = gate_server_cli(
-        &["config", "check", "--config", &broken.display().to_string()],
-        &bao,
-    );
+    let broken = broken.display().to_string();
+    let (code, _, stderr) = gate_server_cli(&["config", "check", "--config", &broken], &bao);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) =
+        gate_server_cli(&["config", "check", "--online", "--config", &broken], &bao);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("cannot read vault:secret/gate/github#missing: no key \"missing\""),
@@ -543,4 +547,163 @@ async fn docker_hub_trigger_ids_read_from_vault_reach_only_the_trigger_url() {
         requests[0].uri.path(),
         format!("/api/build/v1/source/{source}/trigger/{trigger}/call/")
     );
+}
+
+/// The production `DockerHubTriggers.json`, its ids written as `vault:`
+/// references, served by a real gate-server: read at start, read again on
+/// SIGHUP (a rotated id is the one called), never printed.
+#[tokio::test]
+async fn docker_hub_trigger_files_with_vault_ids_are_read_at_start_and_on_sighup() {
+    use common::process::{free_addr, GateProcess};
+    use gate_conduit::test_server::{Reply, TestServer};
+
+    let bao = Bao::start().await;
+    let first = ("src-first-1f2e3d4c", "trg-first-5b6a7988");
+    let rotated = ("src-rotated-0a1b2c3d", "trg-rotated-4e5f6a7b");
+    bao.put_secret(
+        "gate/dockerhub/widgets",
+        json!({ "source": first.0, "trigger": first.1 }),
+    )
+    .await;
+    let hub = TestServer::start(|_| Reply::json(&json!({"state": "Pending"})))
+        .await
+        .expect("hub");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let triggers = dir.path().join("DockerHubTriggers.json");
+    let reference = "vault:secret/gate/dockerhub/widgets";
+    std::fs::write(
+        &triggers,
+        json!({ "acme/widgets": {
+            "source": format!("{reference}#source"),
+            "trigger": format!("{reference}#trigger"),
+        }})
+        .to_string(),
+    )
+    .expect("write triggers");
+    let path = write_config(
+        &dir,
+        &format!(
+            "[vault]\naddress = {:?}\ntoken = {:?}\n\n[spool]\npath = {:?}\n\n\
+             [sinks.dockerhub]\nkind = \"dockerhub\"\nbase_url = {:?}\ntriggers_file = {:?}\n\n\
+             [sources.GitHub.doors.acme]\nsinks = [\"dockerhub\"]\ninsecure_no_signature = true\n",
+            bao.address,
+            bao.root,
+            dir.path().join("spool/gate.redb").display().to_string(),
+            hub.url(),
+            triggers.display().to_string(),
+        ),
+    );
+    let log = dir.path().join("gate.log");
+    let gate = GateProcess::start(&path, free_addr(), &log);
+    let addr = gate.addr;
+    let push = |delivery: &'static str| async move {
+        let headers = [
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("x-github-event".to_owned(), "push".to_owned()),
+            ("x-github-delivery".to_owned(), delivery.to_owned()),
+        ];
+        common::post_to(
+            addr,
+            "/gate/GitHub/acme",
+            &headers,
+            common::payload("github/push-one-commit.json"),
+        )
+        .await
+    };
+    let answer = push("vault-file-1").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.json()["actions"][0]["target"], "acme/widgets");
+    let path_of = |(source, trigger): (&str, &str)| {
+        format!("/api/build/v1/source/{source}/trigger/{trigger}/call/")
+    };
+    assert_eq!(hub.requests()[0].uri.path(), path_of(first));
+
+    // Rotated in the vault, picked up by a reload, no restart.
+    bao.put_secret(
+        "gate/dockerhub/widgets",
+        json!({ "source": rotated.0, "trigger": rotated.1 }),
+    )
+    .await;
+    gate.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("configuration reloaded")
+    {
+        assert!(Instant::now() < deadline, "no reload in the log");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = push("vault-file-2").await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text());
+    let requests = hub.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].uri.path(), path_of(rotated));
+
+    drop(gate);
+    let printed = format!(
+        "{}{}{}",
+        std::fs::read_to_string(&log).expect("log"),
+        answer.text(),
+        second.text()
+    );
+    for id in [first.0, first.1, rotated.0, rotated.1] {
+        assert!(!printed.contains(id), "{id} printed:\n{printed}");
+    }
+}
+
+/// A reference in a trigger file that cannot be read stops the build with
+/// the file, the entry and the reference named, never a value; `config
+/// check` only checks its form, `config check --online` reads it.
+#[tokio::test]
+async fn an_unreadable_reference_in_a_trigger_file_names_its_place_not_a_value() {
+    let bao = Bao::start().await;
+    let value = "src-never-shown-9e8d7c6b";
+    bao.put_secret("gate/dockerhub/widgets", json!({ "source": value }))
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let triggers = dir.path().join("DockerHubTriggers.json");
+    std::fs::write(
+        &triggers,
+        json!({ "acme/widgets": {
+            "source": "vault:secret/gate/dockerhub/widgets#source",
+            "trigger": "vault:secret/gate/dockerhub/widgets#nokey",
+        }})
+        .to_string(),
+    )
+    .expect("write triggers");
+    let path = write_config(
+        &dir,
+        &format!(
+            "[sinks.dockerhub]\nkind = \"dockerhub\"\ntriggers_file = {:?}\n\n\
+             [sources.GitHub.doors.acme]\nsinks = [\"dockerhub\"]\nsecrets = [\"s\"]\n",
+            triggers.display().to_string(),
+        ),
+    );
+    let env = vec![
+        ("VAULT_ADDR".to_owned(), bao.address.clone()),
+        ("VAULT_TOKEN".to_owned(), bao.root.clone()),
+    ];
+    let config = SecretsLoader::new()
+        .load(Some(&path), env)
+        .await
+        .expect("the file itself loads");
+    let err = Gateway::build(config, gate_server::registry().expect("registry"))
+        .expect_err("unreadable id")
+        .to_string();
+    let expected = format!(
+        "sinks.dockerhub: triggers_file {}: \"acme/widgets\".trigger: cannot read vault:secret/gate/dockerhub/widgets#nokey: no key \"nokey\" in secret/gate/dockerhub/widgets",
+        triggers.display()
+    );
+    assert!(err.contains(&expected), "{err}");
+    assert!(!err.contains(value), "{err}");
+
+    let path = path.display().to_string();
+    let (code, stdout, stderr) = gate_server_cli(&["config", "check", "--config", &path], &bao);
+    assert_eq!(code, 0, "offline, only the form is checked: {stderr}");
+    assert!(stdout.starts_with("configuration OK"), "{stdout}");
+    let (code, _, stderr) =
+        gate_server_cli(&["config", "check", "--online", "--config", &path], &bao);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!stderr.contains(value), "{stderr}");
 }

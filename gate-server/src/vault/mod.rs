@@ -32,6 +32,9 @@ use crate::config::{Config, LoadError};
 use api::ReadError;
 use session::Session;
 
+/// Each secret (mount, path) read in one load, or why it could not be.
+type SecretsRead = BTreeMap<(String, String), Result<Map<String, Value>, ReadError>>;
+
 /// Loads configurations and keeps the vault session between loads.
 #[derive(Debug, Default)]
 pub struct SecretsLoader {
@@ -158,8 +161,7 @@ impl SecretsLoader {
         let session = self.session_for(settings).await?;
 
         // One read per secret, however many of its keys are used.
-        let mut secrets: BTreeMap<(String, String), Result<Map<String, Value>, ReadError>> =
-            BTreeMap::new();
+        let mut secrets: SecretsRead = BTreeMap::new();
         for reference in found.values().chain(in_files) {
             if let Entry::Vacant(slot) = secrets.entry(reference.secret()) {
                 let read = session
@@ -238,10 +240,7 @@ impl SecretsLoader {
 
 /// The value of one key of a secret read, or why there is none (naming the
 /// reference's parts, never a value).
-fn value_of(
-    reference: &Reference,
-    secrets: &BTreeMap<(String, String), Result<Map<String, Value>, ReadError>>,
-) -> Result<String, String> {
+fn value_of(reference: &Reference, secrets: &SecretsRead) -> Result<String, String> {
     let data = match secrets.get(&reference.secret()) {
         Some(Ok(data)) => data,
         Some(Err(ReadError::NotFound)) | None => {

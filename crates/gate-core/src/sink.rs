@@ -76,7 +76,12 @@ pub trait SinkFactory: 'static {
     type Config: DeserializeOwned + Serialize;
 
     /// Every check of the settings that needs no I/O; the error says what
-    /// is wrong. The default accepts what deserialised.
+    /// is wrong. The default accepts what deserialised. During `config
+    /// check` a `vault:` secret is not read: it is
+    /// [pending](crate::Secret::is_pending), and checks of its value must
+    /// skip it. Secrets in files the sink reads itself are resolved with
+    /// [`Secret::resolve`](crate::Secret::resolve), which answers `vault:`
+    /// through the host ([`SecretResolver`](crate::SecretResolver)).
     fn validate(name: &str, config: &Self::Config) -> Result<(), String> {
         let _ = (name, config);
         Ok(())

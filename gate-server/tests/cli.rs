@@ -318,12 +318,18 @@ fn check_reads_no_vault_and_lists_unusable_references() {
     let body = format!(
         r#"
         [server]
-        default_sinks = ["rabbit", "local", "hub"]
+        default_sinks = ["rabbit", "rabbit2", "local", "hub"]
         [spool]
         path = {spool:?}
+        [dedup]
+        store = "redis"
+        redis_url = "vault:secret/gate/redis#url"
         [sinks.rabbit]
         kind = "amqp"
         url = "amqp://guest:guest@{broker}/%2f"
+        [sinks.rabbit2]
+        kind = "amqp"
+        url = "vault:secret/gate/rabbit#url"
         [sinks.local]
         kind = "file"
         path = {out:?}
@@ -366,7 +372,7 @@ fn check_reads_no_vault_and_lists_unusable_references() {
     let (code, stdout, stderr) = check(&with_vault);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.starts_with("configuration OK: 2 door(s), 3 sink(s)"),
+        stdout.starts_with("configuration OK: 2 door(s), 4 sink(s)"),
         "{stdout}"
     );
     assert!(no_connection(&vault), "config check connected to the vault");
@@ -382,7 +388,8 @@ fn check_reads_no_vault_and_lists_unusable_references() {
 
     // No vault to read them, and a malformed reference in the trigger file:
     // both reported at once (the file's entry stops at its bad id, so the
-    // door secret and the native token are the 2 references left to read).
+    // door secret, the native token and the two URLs are the 4 references
+    // left to read).
     write_triggers("vault:secret/gate/hub");
     let (code, _, stderr) = check(&without_vault);
     assert_eq!(code, 1, "{stderr}");
@@ -391,7 +398,7 @@ fn check_reads_no_vault_and_lists_unusable_references() {
             "sinks.hub: triggers_file {}: \"acme/widgets\".source: invalid reference \"vault:secret/gate/hub\": missing #KEY (expected vault:MOUNT/PATH#KEY)",
             triggers.display()
         ),
-        "vault: 2 reference(s) to read (first vault:secret/gate/github#webhook): no vault configured (set [vault] address or VAULT_ADDR)".to_owned(),
+        "vault: 4 reference(s) to read (first vault:secret/gate/github#webhook): no vault configured (set [vault] address or VAULT_ADDR)".to_owned(),
         "(2 problem(s))".to_owned(),
     ] {
         assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");

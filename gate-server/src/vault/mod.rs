@@ -122,7 +122,9 @@ impl SecretsLoader {
         let (name, text) = Config::read(path)?;
         let mut table = Config::parse_table(&name, &text, env.iter().cloned())?;
         let in_table = reference::collect(&table)?;
-        let in_files = met_by_plugins(&name, &table);
+        let mut in_files = met_by_plugins(&name, &table);
+        // Secret settings of the TOML file are met too: those are in_table's.
+        in_files.retain(|r| !in_table.values().any(|known| known == r));
         let values = self.resolve(&mut table, &in_table, &in_files, &env).await?;
         Config::from_table_with(&name, table, SecretValues::read(values))
     }

@@ -36,7 +36,7 @@ use common::redis_keys::{RedisPrefix, SHARED_REDIS};
 use common::unique;
 use gate_testkit::cluster::PrivateCluster;
 use http_body_util::{BodyExt, Full};
-use send::{send, Answer, SECRET};
+use send::{send, Reply, SECRET};
 use tally::{Record, Tally};
 
 const GATEWAYS: usize = 3;
@@ -102,14 +102,14 @@ fn redelivered_after_the_faults(record: &Record, faults: &Faults) -> bool {
     };
     record.first.len() > 1
         || (accepted.gateway == KILLED && accepted.at < faults.killed_at)
-        || accepted.answer == Answer::Spooled
+        || accepted.answer == Reply::Spooled
         || (faults.stopped_at..faults.started_at).contains(&accepted.at)
 }
 
 /// The other gateways than `accepted`, in an order varying with `n`.
 fn others(accepted: usize, n: usize) -> Vec<usize> {
     let (a, b) = ((accepted + 1) % GATEWAYS, (accepted + 2) % GATEWAYS);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         vec![a, b]
     } else {
         vec![b, a]
@@ -165,8 +165,11 @@ async fn three_gateways_sharing_redis_lose_nothing_and_answer_every_redelivery_d
             .collect();
         let path = dir.path().join(format!("gate-{g}.toml"));
         let spool = dir.path().join(format!("spool-{g}.redb"));
-        std::fs::write(&path, gate_config(&rotated, &exchange, &spool, &keys.prefix))
-            .expect("config");
+        std::fs::write(
+            &path,
+            gate_config(&rotated, &exchange, &spool, &keys.prefix),
+        )
+        .expect("config");
         let addr = free_addr();
         let log = dir.path().join(format!("gate-{g}-a.log"));
         gateways.push(Some(GateProcess::start(&path, addr, &log)));
@@ -193,7 +196,7 @@ async fn three_gateways_sharing_redis_lose_nothing_and_answer_every_redelivery_d
                         redeliveries: Vec::new(),
                     };
                     if let Some(accepted) = record.accepted() {
-                        if i % REDELIVER_EVERY == 0 {
+                        if i.is_multiple_of(REDELIVER_EVERY) {
                             let order = others(accepted.gateway, i / REDELIVER_EVERY);
                             let again = send(&addrs, &order, &record.id, t0).await;
                             record.redeliveries.push(again);

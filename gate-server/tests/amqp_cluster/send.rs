@@ -21,7 +21,7 @@ const NO_ANSWER_AFTER: Duration = Duration::from_secs(12);
 
 /// How a gateway answered one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
+pub enum Reply {
     /// 200, every action `delivered`: published and confirmed.
     Delivered,
     /// 202, spooled: kept on the gateway's disk, published later.
@@ -37,7 +37,7 @@ pub enum Answer {
     NoAnswer,
 }
 
-impl Answer {
+impl Reply {
     pub fn accepted(self) -> bool {
         matches!(self, Self::Delivered | Self::Spooled | Self::Duplicate)
     }
@@ -47,7 +47,7 @@ impl Answer {
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt {
     pub gateway: usize,
-    pub answer: Answer,
+    pub answer: Reply,
     pub at: Duration,
 }
 
@@ -68,8 +68,8 @@ pub async fn send(addrs: &[SocketAddr], order: &[usize], id: &str, t0: Instant) 
             break;
         }
         let pause = match answer {
-            Answer::InProgress => Duration::from_secs(1), // its Retry-After
-            Answer::Refused(_) => Duration::from_millis(200),
+            Reply::InProgress => Duration::from_secs(1), // its Retry-After
+            Reply::Refused(_) => Duration::from_millis(200),
             _ => Duration::ZERO, // a load balancer's retry on connection errors
         };
         tokio::time::sleep(pause).await;
@@ -78,7 +78,7 @@ pub async fn send(addrs: &[SocketAddr], order: &[usize], id: &str, t0: Instant) 
 }
 
 /// One signed push to one gateway.
-async fn post(addr: SocketAddr, id: &str) -> Answer {
+async fn post(addr: SocketAddr, id: &str) -> Reply {
     let body = payload("github/push-one-commit.json");
     let headers = github_headers("push", id, &github_signature(SECRET, &body));
     let exchange = async {
@@ -105,25 +105,30 @@ async fn post(addr: SocketAddr, id: &str) -> Answer {
         .await
         .ok()
         .flatten()
-        .unwrap_or(Answer::NoAnswer)
+        .unwrap_or(Reply::NoAnswer)
 }
 
 /// The answer as the gateway reports it: the status and the actions report
 /// (`{"actions": [{"status": ...}]}`) or the error (`{"error": {"type": ...}}`).
-fn classify(status: StatusCode, body: &[u8]) -> Answer {
+fn classify(status: StatusCode, body: &[u8]) -> Reply {
     let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let statuses: Vec<&str> = json["actions"]
         .as_array()
-        .map(|actions| actions.iter().filter_map(|a| a["status"].as_str()).collect())
+        .map(|actions| {
+            actions
+                .iter()
+                .filter_map(|a| a["status"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     let all = |wanted: &str| !statuses.is_empty() && statuses.iter().all(|s| *s == wanted);
     match status {
-        StatusCode::OK if all("duplicate") => Answer::Duplicate,
-        StatusCode::OK if all("delivered") => Answer::Delivered,
-        StatusCode::ACCEPTED if all("spooled") => Answer::Spooled,
+        StatusCode::OK if all("duplicate") => Reply::Duplicate,
+        StatusCode::OK if all("delivered") => Reply::Delivered,
+        StatusCode::ACCEPTED if all("spooled") => Reply::Spooled,
         StatusCode::SERVICE_UNAVAILABLE if json["error"]["type"] == "in_progress" => {
-            Answer::InProgress
+            Reply::InProgress
         }
-        other => Answer::Refused(other.as_u16()),
+        other => Reply::Refused(other.as_u16()),
     }
 }

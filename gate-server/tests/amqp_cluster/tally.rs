@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::send::{Answer, Attempt};
+use crate::send::{Attempt, Reply};
 
 /// One delivery id, everything sent for it.
 #[derive(Debug)]
@@ -27,17 +27,17 @@ impl Record {
     /// Why this id may be on the queue twice: a publish whose confirm was
     /// lost in flight, then published again. None when nothing allows it.
     fn copy_kind(&self) -> Option<CopyKind> {
-        let before: Vec<Answer> = self
+        let before: Vec<Reply> = self
             .first
             .iter()
             .take_while(|a| !a.answer.accepted())
             .map(|a| a.answer)
             .collect();
-        if self.accepted().is_some_and(|a| a.answer == Answer::Spooled) {
+        if self.accepted().is_some_and(|a| a.answer == Reply::Spooled) {
             Some(CopyKind::Spooled)
-        } else if before.contains(&Answer::NoAnswer) {
+        } else if before.contains(&Reply::NoAnswer) {
             Some(CopyKind::NoAnswer)
-        } else if before.iter().any(|a| matches!(a, Answer::Refused(_))) {
+        } else if before.iter().any(|a| matches!(a, Reply::Refused(_))) {
             Some(CopyKind::Failed)
         } else {
             None
@@ -107,8 +107,7 @@ impl Tally {
         for record in records {
             t.add(record, counts.get(&record.id).copied().unwrap_or(0));
         }
-        let sent: std::collections::HashSet<&str> =
-            records.iter().map(|r| r.id.as_str()).collect();
+        let sent: std::collections::HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         t.strangers = counts
             .keys()
             .filter(|id| !sent.contains(id.as_str()))
@@ -118,13 +117,16 @@ impl Tally {
     }
 
     fn add(&mut self, record: &Record, count: usize) {
-        let all = record.first.iter().chain(record.redeliveries.iter().flatten());
+        let all = record
+            .first
+            .iter()
+            .chain(record.redeliveries.iter().flatten());
         for attempt in all {
             self.requests += 1;
-            if attempt.answer != Answer::NoAnswer {
+            if attempt.answer != Reply::NoAnswer {
                 self.answered += 1;
             }
-            if attempt.answer == Answer::Duplicate {
+            if attempt.answer == Reply::Duplicate {
                 self.duplicates_by[attempt.gateway] += 1;
             }
         }
@@ -134,13 +136,13 @@ impl Tally {
         };
         self.accepted += 1;
         self.accepted_by[accepted.gateway] += 1;
-        if accepted.answer == Answer::Spooled {
+        if accepted.answer == Reply::Spooled {
             self.spooled += 1;
         }
         if record.first.len() > 1 {
             self.retried += 1;
             match accepted.answer {
-                Answer::Duplicate => self.retries_duplicate += 1,
+                Reply::Duplicate => self.retries_duplicate += 1,
                 _ => self.retries_published += 1,
             }
         }
@@ -166,10 +168,10 @@ impl Tally {
             // A dead gateway may not answer; every answer must be duplicate.
             let answers_right = redelivery
                 .iter()
-                .all(|a| matches!(a.answer, Answer::Duplicate | Answer::NoAnswer));
+                .all(|a| matches!(a.answer, Reply::Duplicate | Reply::NoAnswer));
             let ended_duplicate = redelivery
                 .last()
-                .is_some_and(|a| a.answer == Answer::Duplicate);
+                .is_some_and(|a| a.answer == Reply::Duplicate);
             let to_another = redelivery.iter().all(|a| a.gateway != accepted.gateway);
             if answers_right && ended_duplicate && to_another {
                 self.redeliveries_duplicate += 1;
@@ -197,7 +199,11 @@ impl Tally {
             "copies without a lost confirm: {:?}",
             self.unexplained
         );
-        assert!(self.strangers.is_empty(), "unknown ids: {:?}", self.strangers);
+        assert!(
+            self.strangers.is_empty(),
+            "unknown ids: {:?}",
+            self.strangers
+        );
         assert!(
             self.redeliveries_wrong.is_empty(),
             "redeliveries not answered duplicate: {:?}",

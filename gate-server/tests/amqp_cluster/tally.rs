@@ -75,6 +75,8 @@ pub struct Tally {
     pub retries_published: usize,
     /// ... or found the id already taken (Duplicate).
     pub retries_duplicate: usize,
+    /// Answers 503 `in_progress`: the claim of a killed gateway, until it lapsed.
+    pub in_progress: usize,
     pub redelivered_ids: usize,
     pub redeliveries: usize,
     pub redeliveries_duplicate: usize,
@@ -126,8 +128,10 @@ impl Tally {
             if attempt.answer != Reply::NoAnswer {
                 self.answered += 1;
             }
-            if attempt.answer == Reply::Duplicate {
-                self.duplicates_by[attempt.gateway] += 1;
+            match attempt.answer {
+                Reply::Duplicate => self.duplicates_by[attempt.gateway] += 1,
+                Reply::InProgress => self.in_progress += 1,
+                _ => {}
             }
         }
         let Some(accepted) = record.accepted() else {
@@ -240,7 +244,7 @@ impl fmt::Display for Tally {
         write!(
             f,
             "ids sent {}, requests {} (answered {}), accepted {} (202 spooled {}), never accepted {}; \
-             retried after a failure or no answer {} (the retry published {}, found it taken {}); \
+             retried after a failure or no answer {} (the retry published {}, found it taken {}; answers in_progress {}); \
              redeliveries {} of {} ids, answered duplicate {}, otherwise {}; \
              accepted by gateway {:?}, duplicates answered by gateway {:?}; \
              quorum queue: {} messages, {} distinct ids; lost {}; copies {} (spooled {}, no answer {}, failed {}, unexplained {})",
@@ -253,6 +257,7 @@ impl fmt::Display for Tally {
             self.retried,
             self.retries_published,
             self.retries_duplicate,
+            self.in_progress,
             self.redeliveries,
             self.redelivered_ids,
             self.redeliveries_duplicate,

@@ -13,7 +13,7 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::compat::ConfigSchema;
-use crate::gate::{self, GateRequest};
+use crate::handler::{self, GateRequest};
 use crate::gateway::Gateway;
 use crate::respond::{self, Body};
 use crate::shared::SharedGateway;
@@ -64,7 +64,7 @@ where
             query: parts.uri.query(),
             peer,
         };
-        return gate::handle(gateway, request, body).await;
+        return handler::handle(gateway, request, body).await;
     }
     if let Some(rest) = path.strip_prefix("/deliveries") {
         if rest.is_empty() || rest.starts_with('/') {

@@ -130,16 +130,18 @@ async fn reload_on_sighup(gate: &Gate, path: Option<&Path>) {
     {
         use tokio::signal::unix::{signal, SignalKind};
         match signal(SignalKind::hangup()) {
-            Ok(mut hangups) => while hangups.recv().await.is_some() {
-                tracing::info!("SIGHUP received: reloading the configuration");
-                let reloaded = match load(path).await {
-                    Ok(config) => gate.reload(config).await.map_err(|e| describe(&e)),
-                    Err(error) => Err(describe(&error)),
-                };
-                if let Err(reason) = reloaded {
-                    tracing::error!(%reason, "new configuration refused; still serving the previous one");
+            Ok(mut hangups) => {
+                while hangups.recv().await.is_some() {
+                    tracing::info!("SIGHUP received: reloading the configuration");
+                    let reloaded = match load(path).await {
+                        Ok(config) => gate.reload(config).await.map_err(|e| describe(&e)),
+                        Err(error) => Err(describe(&error)),
+                    };
+                    if let Err(reason) = reloaded {
+                        tracing::error!(%reason, "new configuration refused; still serving the previous one");
+                    }
                 }
-            },
+            }
             Err(_) => tracing::warn!("cannot listen for SIGHUP; reload is unavailable"),
         }
     }

@@ -13,8 +13,8 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::compat::ConfigSchema;
-use crate::handler::{self, GateRequest};
 use crate::gateway::Gateway;
+use crate::handler::{self, GateRequest};
 use crate::respond::{self, Body};
 use crate::shared::SharedGateway;
 use crate::state::on_spool;

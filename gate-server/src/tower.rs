@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(response.status(), http::StatusCode::OK);
         let body = response.into_body().collect().await.expect("body");
         assert_eq!(body.to_bytes(), "ALIVE");
-        let response = service.call(get("/gate/Nobody/x")).await.expect("infallible");
+        let response = service
+            .call(get("/gate/Nobody/x"))
+            .await
+            .expect("infallible");
         assert_eq!(response.status(), http::StatusCode::NOT_FOUND);
         gate.shutdown().await;
         let response = service.call(get("/status")).await.expect("infallible");

@@ -155,5 +155,8 @@ fn close_releases_the_file_while_the_value_is_still_held() {
         .expect_err("closed");
     assert!(matches!(err, SpoolError::Unavailable(_)), "{err}");
     let second = Spool::open(&path, 10).expect("released by close");
-    assert_eq!(deliveries(&second.oldest("rabbit", 10).expect("read")), ["a"]);
+    assert_eq!(
+        deliveries(&second.oldest("rabbit", 10).expect("read")),
+        ["a"]
+    );
 }

@@ -58,8 +58,7 @@ async fn main() -> anyhow::Result<()> {
 /// `gate.reload` on every SIGHUP; a bad file is logged and changes nothing.
 async fn reload_on_sighup(gate: &Gate, path: Option<&Path>) {
     #[cfg(unix)]
-    if let Ok(mut hangups) =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    if let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
     {
         while hangups.recv().await.is_some() {
             let reloaded = match gate_server::launch::load(path).await {

@@ -4,9 +4,6 @@
 //! [`gate_server::Gate`] (spool, redelivery, deduplication, reload), called
 //! through [`GatewayTower::route`] for the requests it should answer.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::IpAddr;
 use bytes::Bytes;
 use gate_server::GatewayTower;
 use http_body_util::Full;
@@ -15,6 +12,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
 use tokio::net::TcpListener;
 
 /// Accept connections until `shutdown` completes, then wait for the

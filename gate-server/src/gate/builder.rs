@@ -81,8 +81,8 @@ impl GateBuilder {
         let env = env.unwrap_or_else(|| std::env::vars().collect());
         crate::vault::resolve_config(&mut config, &env).await?;
         // Validated before the spool is touched: a bad file creates nothing.
-        let gateway = Gateway::build(config.clone(), Arc::clone(&registry))
-            .map_err(StartError::Invalid)?;
+        let gateway =
+            Gateway::build(config.clone(), Arc::clone(&registry)).map_err(StartError::Invalid)?;
         let state = match GateState::open(&config) {
             Ok(state) => state,
             Err(error) => {

@@ -92,9 +92,8 @@ impl Gate {
         self.shared.current()
     }
 
-    /// The swappable current gateway, for the hyper service of the stock
-    /// server (`GatewayService::new`).
-    pub fn shared(&self) -> SharedGateway {
+    /// The swappable current gateway, for the stock server's connections.
+    pub(crate) fn shared(&self) -> SharedGateway {
         self.shared.clone()
     }
 
@@ -128,10 +127,7 @@ impl Gate {
     pub async fn shutdown(mut self) {
         self.stopped.cancel();
         let gateway = self.shared.current();
-        gateway
-            .state()
-            .finish_deliveries(SHUTDOWN_TIMEOUT)
-            .await;
+        gateway.state().finish_deliveries(SHUTDOWN_TIMEOUT).await;
         if let Some(background) = self.background.take() {
             background.stop(SHUTDOWN_TIMEOUT).await;
         }

@@ -71,7 +71,10 @@ pub async fn resolve_config(
     let mut sources = toml::Table::new();
     for (kind, section) in &mut config.sources {
         let doors = into_table(std::mem::take(&mut section.doors));
-        sources.insert(kind.clone(), toml::Value::Table(into_table([("doors", doors)])));
+        sources.insert(
+            kind.clone(),
+            toml::Value::Table(into_table([("doors", doors)])),
+        );
     }
     let mut table = into_table([
         ("sinks", into_table(std::mem::take(&mut config.sinks))),

@@ -314,3 +314,65 @@ async fn a_dropped_gate_releases_the_spool() {
     drop(service);
     second.shutdown().await;
 }
+
+/// A delivery still running when the host stops (its sender gone) ends
+/// before `shutdown` returns: here its sink fails after a while, and the
+/// event is in the spool the next gate opens, not lost with the process.
+#[tokio::test]
+async fn shutdown_waits_for_a_delivery_in_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spool = dir.path().join("spool.redb");
+    // An endpoint that takes the request, then fails it after 1 s.
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&arrived);
+    let slow = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let signal = Arc::clone(&signal);
+            async move {
+                signal.notify_one();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let target = listener.local_addr().expect("addr");
+    let endpoint = tokio::spawn(async move {
+        axum::serve(listener, slow).await.expect("endpoint serves");
+    });
+
+    let gate = Gate::builder(config(&spool, target, &["ops"]))
+        .start()
+        .await
+        .expect("gate starts");
+    let (app, server) = serve_app(&gate).await;
+    let sender = tokio::spawn(async move { notify(app, "ops", "in-flight-1").await });
+    arrived.notified().await;
+    // The sender and the host go away while the sink works.
+    sender.abort();
+    server.abort();
+    let started = Instant::now();
+    gate.shutdown().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "shutdown did not wait for the delivery: {:?}",
+        started.elapsed()
+    );
+    endpoint.abort();
+
+    let next = Gate::builder(config(&spool, target, &["ops"]))
+        .start()
+        .await
+        .expect("released by shutdown");
+    let depth = next
+        .current()
+        .state()
+        .spool
+        .as_ref()
+        .map_or(0, |spool| spool.depth());
+    assert_eq!(depth, 1, "the failed delivery was spooled before shutdown");
+    next.shutdown().await;
+}

@@ -376,3 +376,50 @@ async fn shutdown_waits_for_a_delivery_in_progress() {
     assert_eq!(depth, 1, "the failed delivery was spooled before shutdown");
     next.shutdown().await;
 }
+
+/// Two embedded gates sharing Redis for deduplication (as two `serve`
+/// processes do): an event delivered through one is a duplicate at the
+/// other.
+#[tokio::test]
+async fn embedded_gates_share_deduplication_through_redis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = closed_port();
+    let target = Target::start(addr).await;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let prefix = format!("embed-axum-test:{}:{nanos}:", std::process::id());
+    let with_redis = |spool: &str| {
+        let mut config = config(&dir.path().join(spool), addr, &["ops"]);
+        let dedup = format!(
+            "[dedup]\nstore = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\nkey_prefix = \"{prefix}\"\n"
+        );
+        config.dedup = Config::parse("dedup.toml", &dedup, [])
+            .expect("dedup section")
+            .dedup;
+        config
+    };
+    let first = Gate::builder(with_redis("a.redb"))
+        .start()
+        .await
+        .expect("first gate");
+    let second = Gate::builder(with_redis("b.redb"))
+        .start()
+        .await
+        .expect("second gate");
+    let (app_a, server_a) = serve_app(&first).await;
+    let (app_b, server_b) = serve_app(&second).await;
+
+    let (status, report) = notify(app_a, "ops", "shared-1").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["actions"][0]["status"], "delivered", "{report}");
+    let (status, report) = notify(app_b, "ops", "shared-1").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["actions"][0]["status"], "duplicate", "{report}");
+    assert_eq!(target.received().len(), 1);
+
+    server_a.abort();
+    server_b.abort();
+    first.shutdown().await;
+    second.shutdown().await;
+}

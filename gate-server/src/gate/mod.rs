@@ -29,9 +29,10 @@ use background::Background;
 pub(crate) const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The running gateway. Build it with [`Gate::builder`]; serve it with
-/// [`Gate::tower_service`] (axum, any tower host), [`crate::route`] on
-/// [`Gate::current`] (a hyper host), or [`crate::server::serve`] (the stock
-/// accept loop); end it with [`Gate::shutdown`]. Dropping it without
+/// [`Gate::tower_service`] (a tower `Service` for axum or any tower host,
+/// whose `route` is a plain async function for a hyper host), or
+/// [`crate::server::serve`] (the stock accept loop); end it with
+/// [`Gate::shutdown`]. Dropping it without
 /// `shutdown` stops the background work and releases the spool at once,
 /// without waiting for deliveries in progress.
 #[derive(Debug)]

@@ -97,13 +97,106 @@ fn usable(table: &toml::Table, env: &[(String, String)]) -> Result<(), String> {
 /// those files, whose errors the real build reports again.
 fn met_by_plugins(name: &str, table: &toml::Table) -> BTreeSet<Reference> {
     let checking = SecretValues::checking([], Ok(()));
-    let Ok(config) = Config::from_table_with(name, table.clone(), checking.clone()) else {
-        return BTreeSet::new();
-    };
+    match Config::from_table_with(name, table.clone(), checking) {
+        Ok(config) => met_in(config),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// [`met_by_plugins`] for a configuration already interpreted.
+fn met_in(mut config: Config) -> BTreeSet<Reference> {
+    let checking = SecretValues::checking([], Ok(()));
+    config.secrets = checking.clone();
     if let Ok(registry) = crate::registry() {
         let _ = crate::Gateway::validate(config, &registry);
     }
     checking.met()
+}
+
+/// Replace the `vault:` references still in a configuration read without
+/// [`load_with_secrets`] (`Config::parse`, `Config::load`, or built in code):
+/// those of the sinks' and doors' tables, which plugins interpret only when
+/// the gateway is built. Uses the configuration's `[vault]` section, else
+/// `VAULT_ADDR`/`VAULT_TOKEN` from `env`, and the process's session, as
+/// `serve` does; the references plugins meet in files of their own are read
+/// too, for the gateway's build. (Typed sections such as `[dedup] redis_url` are
+/// interpreted by the parse itself: a `vault:` there needs
+/// [`load_with_secrets`].)
+pub async fn resolve_config(
+    config: &mut Config,
+    env: &[(String, String)],
+) -> Result<(), SecretsError> {
+    // A configuration from `load_with_secrets` has its plugins' references
+    // read already (`serve` hands it over): they are not read twice. Else
+    // they are found before the tables are taken apart, since plugins
+    // validate from them.
+    let read_at_load = config.secrets.is_read();
+    let mut in_files = if read_at_load {
+        BTreeSet::new()
+    } else {
+        met_in(config.clone())
+    };
+    let mut sources = toml::Table::new();
+    for (kind, section) in &mut config.sources {
+        let doors = into_table(std::mem::take(&mut section.doors));
+        sources.insert(
+            kind.clone(),
+            toml::Value::Table(into_table([("doors", doors)])),
+        );
+    }
+    let mut table = into_table([
+        ("sinks", into_table(std::mem::take(&mut config.sinks))),
+        ("sources", sources),
+    ]);
+    let resolved = match reference::collect(&table) {
+        Ok(found) => {
+            in_files.retain(|r| !found.values().any(|known| known == r));
+            let settings = match &config.vault {
+                Some(settings) => settings.clone(),
+                None => VaultSettings::from_table(&toml::Table::new())?,
+            };
+            let mut loader = LOADER.lock().await;
+            loader
+                .resolve(&mut table, &settings, &found, &in_files, env)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    // Put the tables back whatever happened: the configuration stays whole.
+    config.sinks = tables_of(table.remove("sinks"));
+    for (kind, entry) in tables_of(table.remove("sources")) {
+        if let Some(section) = config.sources.get_mut(&kind) {
+            section.doors = tables_of(entry.get("doors").cloned());
+        }
+    }
+    let values = resolved?;
+    // Plugins' own files (a Docker Hub trigger map) get theirs when built.
+    if !read_at_load {
+        config.secrets = SecretValues::read(values);
+    }
+    Ok(())
+}
+
+/// Named tables as one TOML table.
+fn into_table<K: Into<String>>(tables: impl IntoIterator<Item = (K, toml::Table)>) -> toml::Table {
+    tables
+        .into_iter()
+        .map(|(name, table)| (name.into(), toml::Value::Table(table)))
+        .collect()
+}
+
+/// The tables inside a TOML table value, by name (the inverse of [`into_table`]).
+fn tables_of(value: Option<toml::Value>) -> BTreeMap<String, toml::Table> {
+    let Some(toml::Value::Table(table)) = value else {
+        return BTreeMap::new();
+    };
+    table
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            toml::Value::Table(table) => Some((name, table)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl SecretsLoader {
@@ -125,7 +218,10 @@ impl SecretsLoader {
         let mut in_files = met_by_plugins(&name, &table);
         // Secret settings of the TOML file are met too: those are in_table's.
         in_files.retain(|r| !in_table.values().any(|known| known == r));
-        let values = self.resolve(&mut table, &in_table, &in_files, &env).await?;
+        let settings = VaultSettings::from_table(&table)?;
+        let values = self
+            .resolve(&mut table, &settings, &in_table, &in_files, &env)
+            .await?;
         Config::from_table_with(&name, table, SecretValues::read(values))
     }
 
@@ -135,6 +231,7 @@ impl SecretsLoader {
     async fn resolve(
         &mut self,
         table: &mut toml::Table,
+        settings: &VaultSettings,
         found: &BTreeMap<String, Reference>,
         in_files: &BTreeSet<Reference>,
         env: &[(String, String)],
@@ -142,7 +239,7 @@ impl SecretsLoader {
         if found.is_empty() && in_files.is_empty() {
             return Ok(HashMap::new());
         }
-        let settings = match VaultSettings::from_table(table)?.resolve(env)? {
+        let settings = match settings.resolve(env)? {
             Some(settings) => settings,
             None => match found.iter().next() {
                 Some((location, first)) => {

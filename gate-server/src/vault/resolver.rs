@@ -56,6 +56,11 @@ impl SecretValues {
         Self(Mode::Read(Arc::new(Read { values })))
     }
 
+    /// Whether the values were read at load (by `load_with_secrets`).
+    pub(crate) fn is_read(&self) -> bool {
+        matches!(self.0, Mode::Read(_))
+    }
+
     /// Run `f` (plugin validation or building) with these answers.
     pub fn scope<T>(&self, f: impl FnOnce() -> T) -> T {
         match &self.0 {

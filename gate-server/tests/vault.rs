@@ -785,3 +785,68 @@ async fn an_embedded_gate_resolves_vault_references_at_start_and_reload() {
         .expect_err("no such key");
     assert!(matches!(error, StartError::Secrets(_)), "{error:?}");
 }
+
+/// An embedded gate (configuration parsed in code) reads the `vault:` ids
+/// of a Docker Hub trigger file at start, like `serve`.
+#[tokio::test]
+async fn an_embedded_gate_reads_vault_ids_of_a_trigger_file() {
+    use gate_conduit::test_server::{Reply, TestServer};
+    use gate_server::{Config, Gate};
+
+    let bao = Bao::start().await;
+    let (source, trigger) = ("src-embedded-3c4d5e6f", "trg-embedded-7a8b9c0d");
+    bao.put_secret(
+        "gate/dockerhub/embedded",
+        json!({ "source": source, "trigger": trigger }),
+    )
+    .await;
+    let hub = TestServer::start(|_| Reply::json(&json!({"state": "Pending"})))
+        .await
+        .expect("hub");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let triggers = dir.path().join("DockerHubTriggers.json");
+    std::fs::write(
+        &triggers,
+        json!({ "acme/widgets": {
+            "source": "vault:secret/gate/dockerhub/embedded#source",
+            "trigger": "vault:secret/gate/dockerhub/embedded#trigger",
+        }})
+        .to_string(),
+    )
+    .expect("write triggers");
+    let text = format!(
+        "[vault]\naddress = {:?}\ntoken = {:?}\n[spool]\npath = {:?}\n\
+         [sinks.dockerhub]\nkind = \"dockerhub\"\nbase_url = {:?}\ntriggers_file = {:?}\n\
+         [sources.GitHub.doors.acme]\nsinks = [\"dockerhub\"]\ninsecure_no_signature = true\n",
+        bao.address,
+        bao.root,
+        dir.path().join("spool.redb").display().to_string(),
+        hub.url(),
+        triggers.display().to_string(),
+    );
+    let config = Config::parse("embedded.toml", &text, []).expect("parses");
+    let gate = Gate::builder(config)
+        .env([])
+        .start()
+        .await
+        .expect("starts with the ids read from OpenBao");
+    let request = common::request(
+        "POST",
+        "/gate/GitHub/acme",
+        &[
+            ("content-type", "application/json"),
+            ("x-github-event", "push"),
+            ("x-github-delivery", "embedded-file-1"),
+        ],
+        common::payload("github/push-one-commit.json"),
+    );
+    // From loopback: the door needs no signature, so it answers loopback only.
+    let peer = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    let status = gate.tower_service().route(request, peer).await.status();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        hub.requests()[0].uri.path(),
+        format!("/api/build/v1/source/{source}/trigger/{trigger}/call/")
+    );
+    gate.shutdown().await;
+}

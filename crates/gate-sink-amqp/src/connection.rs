@@ -183,8 +183,12 @@ impl Link {
         }
         let notices = lock(&self.open).as_ref().and_then(|o| o.notices.clone());
         if let Some(notices) = notices {
-            if let Err(reason) = notices.bind().await {
-                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot bind the notice queue");
+            let bound = match notices.read_idle().await {
+                Ok(()) => notices.bind().await,
+                Err(reason) => Err(reason),
+            };
+            if let Err(reason) = bound {
+                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot read or bind the notice queue");
             }
         }
         true

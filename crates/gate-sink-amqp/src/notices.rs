@@ -6,17 +6,25 @@
 //! its own (exclusive, bounded, never refusing) to the catch-all exchange
 //! too: every message the catch-all takes is also put there. The broker
 //! confirms a message only once every queue it was routed to has it, so
-//! after a confirm, emptying that notice queue finds the message if the
-//! catch-all kept it. One emptying answers every confirm received before it
-//! began, so under load the cost is shared.
+//! after a confirm the notice is in that queue or already on its way to us.
+//! The sink consumes the queue; after a confirm, one `basic.get` on the same
+//! channel is the barrier: the queue answers it (empty) only after sending
+//! every notice it held, and on one channel the broker keeps that order, so
+//! once the answer is in, every notice before it is in the consumer's
+//! buffer. One barrier answers every confirm received before it began, so
+//! under load its round trip is shared.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
-use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
+use futures_util::Stream;
+use lapin::message::Delivery;
+use lapin::options::{BasicConsumeOptions, BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, Connection};
+use lapin::{Channel, Connection, Consumer};
 
 /// Enough for the messages no queue wants between two emptyings; past it
 /// the oldest notice is dropped (never the publish refused: the default
@@ -34,8 +42,10 @@ pub(crate) struct Notices {
     watched: Mutex<HashMap<Key, Watch>>,
     /// Confirms received so far (numbers them).
     confirms: AtomicU64,
-    /// Every confirm numbered up to this was followed by an emptying.
-    emptied: tokio::sync::Mutex<u64>,
+    /// The consumer of the notice queue, and the number of the last confirm
+    /// received before the last barrier began: every confirm up to it has
+    /// its notice read.
+    reading: tokio::sync::Mutex<(Consumer, u64)>,
 }
 
 #[derive(Default)]
@@ -56,48 +66,34 @@ impl Notices {
             .create_channel()
             .await
             .map_err(|e| e.to_string())?;
-        let notices = Self {
+        declare(&channel, name, &catch_all_exchange).await?;
+        let consumer = channel
+            .basic_consume(
+                name.into(),
+                "gate-notices".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    exclusive: true,
+                    ..BasicConsumeOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| format!("cannot consume the notice queue {name:?}: {e}"))?;
+        Ok(Arc::new(Self {
             channel,
             queue: name.to_owned(),
             catch_all_exchange,
             watched: Mutex::new(HashMap::new()),
             confirms: AtomicU64::new(0),
-            emptied: tokio::sync::Mutex::new(0),
-        };
-        notices.bind().await?;
-        Ok(Arc::new(notices))
+            reading: tokio::sync::Mutex::new((consumer, 0)),
+        }))
     }
 
     /// Declare and bind again (idempotent): restores the binding when the
     /// catch-all exchange was deleted and declared again.
     pub(crate) async fn bind(&self) -> Result<(), String> {
-        let mut arguments = FieldTable::default();
-        arguments.insert(
-            "x-max-length".into(),
-            AMQPValue::LongLongInt(NOTICE_QUEUE_LENGTH),
-        );
-        self.channel
-            .queue_declare(
-                self.queue.as_str().into(),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..QueueDeclareOptions::default()
-                },
-                arguments,
-            )
-            .await
-            .map_err(|e| format!("cannot declare the notice queue {:?}: {e}", self.queue))?;
-        self.channel
-            .queue_bind(
-                self.queue.as_str().into(),
-                self.catch_all_exchange.as_str().into(),
-                "".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|e| format!("cannot bind the notice queue {:?}: {e}", self.queue))
+        declare(&self.channel, &self.queue, &self.catch_all_exchange).await
     }
 
     /// Watch for a message about to be published to `exchange`; the guard
@@ -117,11 +113,12 @@ impl Notices {
     pub(crate) async fn kept(&self, watched: &Watched) -> Result<bool, String> {
         let mine = self.confirms.fetch_add(1, Ordering::SeqCst) + 1;
         {
-            let mut emptied = self.emptied.lock().await;
-            if *emptied < mine {
+            let mut reading = self.reading.lock().await;
+            let (consumer, read_up_to) = &mut *reading;
+            if *read_up_to < mine {
                 let start = self.confirms.load(Ordering::SeqCst);
-                self.empty().await?;
-                *emptied = start;
+                self.barrier(consumer).await?;
+                *read_up_to = start;
             }
         }
         let mut watched_now = self.lock();
@@ -135,31 +132,60 @@ impl Notices {
         Ok(true)
     }
 
-    /// Take every notice waiting; count those of watched messages.
-    async fn empty(&self) -> Result<(), String> {
-        loop {
-            let got = self
-                .channel
-                .basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true })
-                .await
-                .map_err(|e| format!("cannot read the notice queue {:?}: {e}", self.queue))?;
-            let Some(got) = got else {
-                return Ok(());
-            };
-            let delivery = &got.delivery;
-            let exchange = origin(delivery);
-            let id = delivery
-                .properties
-                .message_id()
-                .as_ref()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_default();
-            if let Some(watch) = self.lock().get_mut(&(exchange, id)) {
-                watch.seen += 1;
+    /// One `basic.get` on the consuming channel, then every notice the
+    /// consumer holds; counts those of watched messages.
+    async fn barrier(&self, consumer: &mut Consumer) -> Result<(), String> {
+        let got = self
+            .channel
+            .basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .map_err(|e| format!("cannot read the notice queue {:?}: {e}", self.queue))?;
+        if let Some(got) = got {
+            self.note(&got.delivery);
+        }
+        // Whatever arrived before the answer is buffered: take it all.
+        self.take_buffered(consumer).await
+    }
+
+    /// Read what the consumer holds (other publishers' notices too, so the
+    /// buffer does not grow while no confirm needs a barrier).
+    pub(crate) async fn read_idle(&self) -> Result<(), String> {
+        let mut reading = self.reading.lock().await;
+        self.take_buffered(&mut reading.0).await
+    }
+
+    /// Every notice the consumer holds, without waiting for more.
+    async fn take_buffered(&self, consumer: &mut Consumer) -> Result<(), String> {
+        std::future::poll_fn(|cx| loop {
+            match Pin::new(&mut *consumer).poll_next(cx) {
+                Poll::Ready(Some(Ok(delivery))) => self.note(&delivery),
+                Poll::Ready(Some(Err(e))) => {
+                    return Poll::Ready(Err(format!(
+                        "cannot read the notice queue {:?}: {e}",
+                        self.queue
+                    )))
+                }
+                Poll::Ready(None) => {
+                    return Poll::Ready(Err(format!(
+                        "the notice queue {:?} is no longer consumed",
+                        self.queue
+                    )))
+                }
+                Poll::Pending => return Poll::Ready(Ok(())),
             }
-            if got.message_count == 0 {
-                return Ok(());
-            }
+        })
+        .await
+    }
+
+    fn note(&self, delivery: &Delivery) {
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
+        if let Some(watch) = self.lock().get_mut(&(origin(delivery), id)) {
+            watch.seen += 1;
         }
     }
 
@@ -173,7 +199,7 @@ impl Notices {
 /// Where a message in the catch-all was going: the exchange it was
 /// published to (kept by the alternate exchange), or, when the sink put it
 /// there itself after a return, the header naming it.
-fn origin(delivery: &lapin::message::Delivery) -> String {
+fn origin(delivery: &Delivery) -> String {
     let header = delivery
         .properties
         .headers()
@@ -201,4 +227,37 @@ impl Drop for Watched {
             }
         }
     }
+}
+
+/// The notice queue: exclusive to the connection, bounded, and when full it
+/// drops its oldest notice rather than refuse a publish (the default
+/// overflow); bound to the catch-all exchange.
+async fn declare(channel: &Channel, queue: &str, catch_all_exchange: &str) -> Result<(), String> {
+    let mut arguments = FieldTable::default();
+    arguments.insert(
+        "x-max-length".into(),
+        AMQPValue::LongLongInt(NOTICE_QUEUE_LENGTH),
+    );
+    channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            arguments,
+        )
+        .await
+        .map_err(|e| format!("cannot declare the notice queue {queue:?}: {e}"))?;
+    channel
+        .queue_bind(
+            queue.into(),
+            catch_all_exchange.into(),
+            "".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| format!("cannot bind the notice queue {queue:?}: {e}"))
 }

@@ -72,7 +72,8 @@ enum Stage {
     Publishing,
     Waiting(PublisherConfirm),
     Resolved {
-        answer: lapin::Result<Confirmation>,
+        /// Boxed: a confirmation is large and most slots never hold one.
+        answer: Box<lapin::Result<Confirmation>>,
         /// Publishes numbered below this had started when this one was
         /// seen confirmed: one of them may hold its return.
         barrier: u64,
@@ -119,9 +120,11 @@ impl Ledger {
         &self.channel
     }
 
-    /// Publish `mandatory` and return its ticket once the frames are sent.
-    pub(crate) async fn publish(
-        &self,
+    /// Publish `mandatory`; the verdict comes on the ticket. The frames are
+    /// sent by a task of its own: a request that gives up must not drop a
+    /// confirm that may carry another message's return.
+    pub(crate) fn publish(
+        self: &Arc<Self>,
         exchange: &str,
         routing_key: &str,
         payload: &[u8],
@@ -149,48 +152,52 @@ impl Ledger {
         });
         // The first poll numbers the publish and queues its frames, under
         // the lock, so numbers follow the broker's delivery tags.
-        let (seq, first) = std::future::poll_fn(|cx| {
-            let mut inner = self.lock();
-            let seq = inner.next;
-            inner.next += 1;
-            let first = publishing.as_mut().poll(cx);
-            inner.open.insert(
-                seq,
-                Slot {
-                    key: key.clone(),
-                    stage: Stage::Publishing,
-                    reply: None,
-                },
-            );
-            Poll::Ready((seq, first))
-        })
-        .await;
-        let published = match first {
-            Poll::Ready(result) => result,
-            Poll::Pending => publishing.await,
-        };
         let mut inner = self.lock();
-        match published {
-            Ok(confirm) => {
-                if let Some(slot) = inner.open.get_mut(&seq) {
-                    slot.stage = Stage::Waiting(confirm);
-                    slot.reply = Some(reply);
-                }
-                wake(&mut inner);
-                Ok(Ticket { seq, verdict })
-            }
-            Err(error) => {
-                let barrier = inner.next;
-                if let Some(slot) = inner.open.get_mut(&seq) {
-                    slot.stage = Stage::Resolved {
-                        answer: Err(error.clone()),
-                        barrier,
-                    };
-                }
-                wake(&mut inner);
-                Err(error)
+        let seq = inner.next;
+        inner.next += 1;
+        let waker = std::task::Waker::noop();
+        let first = publishing
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+        if let Poll::Ready(Err(error)) = first {
+            return Err(error);
+        }
+        inner.open.insert(
+            seq,
+            Slot {
+                key,
+                stage: Stage::Publishing,
+                reply: Some(reply),
+            },
+        );
+        drop(inner);
+        match first {
+            Poll::Ready(framed) => self.framed(seq, framed),
+            Poll::Pending => {
+                let ledger = Arc::clone(self);
+                tokio::spawn(async move {
+                    let framed = publishing.await;
+                    ledger.framed(seq, framed);
+                });
             }
         }
+        Ok(Ticket { seq, verdict })
+    }
+
+    /// The frames of `seq` are sent (or could not be).
+    fn framed(&self, seq: u64, framed: lapin::Result<PublisherConfirm>) {
+        let mut inner = self.lock();
+        let barrier = inner.next;
+        if let Some(slot) = inner.open.get_mut(&seq) {
+            slot.stage = match framed {
+                Ok(confirm) => Stage::Waiting(confirm),
+                Err(error) => Stage::Resolved {
+                    answer: Box::new(Err(error)),
+                    barrier,
+                },
+            };
+        }
+        wake(&mut inner);
     }
 
     /// Settle `seq` now if the broker already answered it, without waiting
@@ -262,7 +269,10 @@ async fn drive(ledger: Arc<Ledger>, orphans: mpsc::UnboundedSender<BasicReturnMe
                 }
                 other => other,
             });
-            slot.stage = Stage::Resolved { answer, barrier };
+            slot.stage = Stage::Resolved {
+                answer: Box::new(answer),
+                barrier,
+            };
         }
         for message in returned {
             let key = key(
@@ -312,7 +322,7 @@ fn settle(inner: &mut Inner, mut slot: Slot) {
     if inner.returns.get(&slot.key).is_some_and(VecDeque::is_empty) {
         inner.returns.remove(&slot.key);
     }
-    let verdict = match (answer, returned) {
+    let verdict = match (*answer, returned) {
         (Ok(Confirmation::Ack(_)), Some(message)) => Verdict::Returned(Box::new(message)),
         (Ok(Confirmation::Ack(_)), None) => Verdict::Confirmed,
         (Ok(Confirmation::Nack(_)), _) => Verdict::Nacked,

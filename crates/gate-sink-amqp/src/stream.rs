@@ -258,17 +258,12 @@ impl Stream {
                     .unwrap_or_default();
                 (notices, notices.watch(exchange, &id))
             });
-        let published = tokio::time::timeout_at(
-            deadline,
-            lease
-                .ledger
-                .publish(exchange, routing_key, payload, properties),
-        )
-        .await;
-        let ticket = match published {
-            Ok(Ok(ticket)) => ticket,
-            Ok(Err(error)) => return self.channel_failed(&lease, &error),
-            Err(_) => return self.timed_out(&lease, timeout),
+        let ticket = match lease
+            .ledger
+            .publish(exchange, routing_key, payload, properties)
+        {
+            Ok(ticket) => ticket,
+            Err(error) => return self.channel_failed(&lease, &error),
         };
         let mut answer = ticket.verdict;
         let verdict = loop {

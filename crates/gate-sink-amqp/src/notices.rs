@@ -15,11 +15,13 @@
 //! under load its round trip is shared.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
+use futures_util::future::{FutureExt, Shared};
 use futures_util::Stream;
 use lapin::message::Delivery;
 use lapin::options::{BasicConsumeOptions, BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
@@ -42,11 +44,16 @@ pub(crate) struct Notices {
     watched: Mutex<HashMap<Key, Watch>>,
     /// Confirms received so far (numbers them).
     confirms: AtomicU64,
-    /// The consumer of the notice queue, and the number of the last confirm
-    /// received before the last barrier began: every confirm up to it has
-    /// its notice read.
-    reading: tokio::sync::Mutex<(Consumer, u64)>,
+    /// The consumer of the notice queue (held only while its buffer is
+    /// read, never across an await).
+    consumer: Mutex<Consumer>,
+    /// The latest barrier, and the confirms it covers: those numbered up to
+    /// this when it began. Barriers overlap (their `basic.get`s pipeline on
+    /// the channel), so a confirm waits one round trip, not two.
+    latest: Mutex<Option<(u64, Barrier)>>,
 }
+
+type Barrier = Shared<Pin<Box<dyn Future<Output = Result<(), String>> + Send>>>;
 
 #[derive(Default)]
 struct Watch {
@@ -86,7 +93,8 @@ impl Notices {
             catch_all_exchange,
             watched: Mutex::new(HashMap::new()),
             confirms: AtomicU64::new(0),
-            reading: tokio::sync::Mutex::new((consumer, 0)),
+            consumer: Mutex::new(consumer),
+            latest: Mutex::new(None),
         }))
     }
 
@@ -110,17 +118,29 @@ impl Notices {
     /// After the broker confirmed the watched message: whether the catch-all
     /// took it. Err when the notice queue cannot be read (then nobody
     /// knows; the message is in a queue either way).
-    pub(crate) async fn kept(&self, watched: &Watched) -> Result<bool, String> {
+    pub(crate) async fn kept(self: &Arc<Self>, watched: &Watched) -> Result<bool, String> {
         let mine = self.confirms.fetch_add(1, Ordering::SeqCst) + 1;
-        {
-            let mut reading = self.reading.lock().await;
-            let (consumer, read_up_to) = &mut *reading;
-            if *read_up_to < mine {
-                let start = self.confirms.load(Ordering::SeqCst);
-                self.barrier(consumer).await?;
-                *read_up_to = start;
+        let barrier = {
+            let mut latest = self
+                .latest
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match &*latest {
+                Some((covers, barrier)) if *covers >= mine => barrier.clone(),
+                _ => {
+                    // Its `basic.get` goes out when first polled, below:
+                    // after every confirm counted so far.
+                    let covers = self.confirms.load(Ordering::SeqCst);
+                    let notices = Arc::clone(self);
+                    let started: Pin<Box<dyn Future<Output = _> + Send>> =
+                        Box::pin(async move { notices.barrier().await });
+                    let barrier = started.shared();
+                    *latest = Some((covers, barrier.clone()));
+                    barrier
+                }
             }
-        }
+        };
+        barrier.await?;
         let mut watched_now = self.lock();
         let Some(watch) = watched_now.get_mut(&watched.key) else {
             return Ok(false);
@@ -134,7 +154,7 @@ impl Notices {
 
     /// One `basic.get` on the consuming channel, then every notice the
     /// consumer holds; counts those of watched messages.
-    async fn barrier(&self, consumer: &mut Consumer) -> Result<(), String> {
+    async fn barrier(&self) -> Result<(), String> {
         let got = self
             .channel
             .basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true })
@@ -144,20 +164,26 @@ impl Notices {
             self.note(&got.delivery);
         }
         // Whatever arrived before the answer is buffered: take it all.
-        self.take_buffered(consumer).await
+        self.take_buffered().await
     }
 
     /// Read what the consumer holds (other publishers' notices too, so the
     /// buffer does not grow while no confirm needs a barrier).
     pub(crate) async fn read_idle(&self) -> Result<(), String> {
-        let mut reading = self.reading.lock().await;
-        self.take_buffered(&mut reading.0).await
+        self.take_buffered().await
     }
 
     /// Every notice the consumer holds, without waiting for more.
-    async fn take_buffered(&self, consumer: &mut Consumer) -> Result<(), String> {
+    async fn take_buffered(&self) -> Result<(), String> {
         std::future::poll_fn(|cx| loop {
-            match Pin::new(&mut *consumer).poll_next(cx) {
+            let next = Pin::new(
+                &mut *self
+                    .consumer
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+            .poll_next(cx);
+            match next {
                 Poll::Ready(Some(Ok(delivery))) => self.note(&delivery),
                 Poll::Ready(Some(Err(e))) => {
                     return Poll::Ready(Err(format!(

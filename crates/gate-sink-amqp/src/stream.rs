@@ -49,8 +49,9 @@ impl Stream {
 
     /// Publish and say what happened. The action is `delivered` only once
     /// the broker confirmed the message routed to a queue, the catch-all
-    /// queue included (through the alternate exchange, or published there
-    /// by the sink after a return, then with error type `unroutable`).
+    /// queue included: put there by the alternate exchange or by the sink
+    /// after a return, and then the action says so (error type
+    /// `unroutable`, the catch-all named).
     pub(crate) async fn deliver(
         &self,
         routing_key: &str,

@@ -51,9 +51,10 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("GATE_CONTAINER_CACHE", "/var/cache/gate-container-check")
+# The recipe and the context of `docker build -f deploy/Dockerfile -t
+# gate-server .` from the repository root (docs/operations.md); options
+# replace them (scripts/container-check-mutants.sh).
 DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
-# The context of `docker build -f deploy/Dockerfile -t gate-server .`, run
-# from the repository root (the Dockerfile's header and docs/operations.md).
 CONTEXT = REPO
 CONTEXT_LIMIT_BYTES = 50 * 1024 * 1024
 MIRROR = "http://deb.debian.org/debian"
@@ -157,9 +158,18 @@ def ignored(relpath, patterns):
     return matched
 
 
+def ignore_patterns():
+    """BuildKit reads <Dockerfile>.dockerignore when it exists, else the
+    context's .dockerignore."""
+    beside = DOCKERFILE + ".dockerignore"
+    if os.path.exists(beside):
+        return read_dockerignore(beside)
+    return read_dockerignore(os.path.join(CONTEXT, ".dockerignore"))
+
+
 def build_context(root):
     """The files `docker build` would send: (relative paths, total bytes)."""
-    patterns = read_dockerignore(os.path.join(root, ".dockerignore"))
+    patterns = ignore_patterns()
     files, total = [], 0
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
@@ -361,20 +371,18 @@ def new_stage(image, name, workspace):
     fail(f"{where}: no daemon-free equivalent for this image")
 
 
-def mirror_context(files, dest, patterns):
-    """COPY . <dest>: dest holds exactly the context's files; what the context
-    can never hold (ignored paths, e.g. target/) is left to the stage's cache."""
-    wanted = set(files)
-    for dirpath, dirnames, filenames in os.walk(dest, topdown=True):
-        rel_dir = os.path.relpath(dirpath, dest)
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        for d in list(dirnames):
-            if ignored(rel_dir + d, patterns):
-                dirnames.remove(d)
-        for name in filenames:
-            rel = rel_dir + name
-            if rel not in wanted and not ignored(rel, patterns):
-                os.remove(os.path.join(dirpath, name))
+def mirror_context(files, dest):
+    """COPY . <dest> onto a cached stage: what the previous COPY wrote and the
+    context no longer has is removed; what RUN made (target/) stays."""
+    manifest = dest.rstrip("/") + ".copied.json"
+    try:
+        with open(manifest) as f:
+            previous = set(json.load(f))
+    except FileNotFoundError:
+        previous = set()
+    for rel in previous - set(files):
+        if os.path.lexists(os.path.join(dest, rel)):
+            os.remove(os.path.join(dest, rel))
     for rel in files:
         src, dst = os.path.join(CONTEXT, rel), os.path.join(dest, rel)
         s = os.lstat(src)
@@ -388,6 +396,8 @@ def mirror_context(files, dest, patterns):
         if os.path.lexists(dst):
             os.remove(dst)
         shutil.copy2(src, dst, follow_symlinks=False)
+    with open(manifest, "w") as f:
+        json.dump(files, f)
 
 
 def resolve_user(stage, spec):
@@ -471,7 +481,7 @@ def apply_run(stage, args, where):
         fail(f"{where}: exit status {code}")
 
 
-def apply_copy(stage, args, where, stages, context_files, patterns):
+def apply_copy(stage, args, where, stages, context_files):
     flags, rest = split_flags(args, {"from"}, where)
     no_variables(rest, where)
     words = exec_form(rest, where) if rest.startswith("[") else rest.split()
@@ -498,13 +508,31 @@ def apply_copy(stage, args, where, stages, context_files, patterns):
         fail(f"{where}: only `COPY . <dir>` from the context is interpreted")
     target = stage.path(dest)
     os.makedirs(target, exist_ok=True)
-    mirror_context(context_files, target, patterns)
+    mirror_context(context_files, target)
+
+
+INTERPRETED = {"FROM", "RUN", "COPY", "WORKDIR", "USER", "ENV", "VOLUME", "EXPOSE", "ENTRYPOINT", "CMD"}
+
+
+def validate(instructions):
+    """Everything is refused before anything runs: a late unknown line must
+    not cost a build to be found."""
+    flags = {"FROM": set(), "RUN": set(), "COPY": {"from"}}
+    for line, word, args in instructions:
+        where = f"deploy/Dockerfile:{line} {word}"
+        if word not in INTERPRETED:
+            fail(f"{where}: instruction not interpreted (teach scripts/container-check.py, or do not use it)")
+        if word in flags:
+            split_flags(args, flags[word], where)
+        if word not in ("RUN", "ENV", "ENTRYPOINT", "CMD"):
+            no_variables(args, where)
 
 
 def build(workspace, context_files):
-    patterns = read_dockerignore(os.path.join(CONTEXT, ".dockerignore"))
+    instructions = parse_dockerfile(DOCKERFILE)
+    validate(instructions)
     stages, stage, index = {}, None, 0
-    for line, word, args in parse_dockerfile(DOCKERFILE):
+    for line, word, args in instructions:
         where = f"deploy/Dockerfile:{line} {word}"
         if word == "FROM":
             flags, rest = split_flags(args, set(), where)
@@ -527,7 +555,7 @@ def build(workspace, context_files):
             split_flags(args, set(), where)
             apply_run(stage, args, where)
         elif word == "COPY":
-            apply_copy(stage, args, where, stages, context_files, patterns)
+            apply_copy(stage, args, where, stages, context_files)
         elif word == "WORKDIR":
             no_variables(args, where)
             stage.workdir = os.path.normpath(os.path.join(stage.workdir, args))
@@ -744,10 +772,14 @@ def check_running(stage, proc, log_path, uid, secret, volumes):
 
 
 def main():
+    global DOCKERFILE, CONTEXT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--context-only", action="store_true", help="check the build context only")
+    parser.add_argument("--dockerfile", default=DOCKERFILE, help="the recipe (default deploy/Dockerfile)")
+    parser.add_argument("--context", default=CONTEXT, help="the build context (default the repository)")
     options = parser.parse_args()
+    DOCKERFILE, CONTEXT = os.path.abspath(options.dockerfile), os.path.abspath(options.context)
     if os.geteuid() != 0:
         fail("needs root (chroot, namespaces, debootstrap)")
     started = time.monotonic()

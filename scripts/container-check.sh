@@ -2,7 +2,8 @@
 # Builds and runs deploy/Dockerfile. With a Docker daemon: `docker build`.
 # Without one (the CI machine): scripts/container-check.py runs the
 # Dockerfile's own instructions with debootstrap, chroot and namespaces, and
-# fails on any instruction it does not interpret (docs/decisions.md).
+# fails on any instruction it does not interpret (docs/decisions.md); then
+# scripts/container-check-mutants.sh proves it refuses broken recipes.
 # Either way the build context is checked (.dockerignore: no target/, .git).
 # Needs root. Caches the Debian base and the build stage's cargo output under
 # /var/cache/gate-container-check (GATE_CONTAINER_CACHE).
@@ -31,4 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 echo "container-check: no Docker daemon answers: running deploy/Dockerfile's instructions without one"
-exec python3 scripts/container-check.py "$@"
+python3 scripts/container-check.py "$@"
+# A check that cannot fail proves nothing: mutants of the recipe must fail it.
+bash scripts/container-check-mutants.sh

@@ -242,7 +242,8 @@ def parse_dockerfile(path):
                 i += 1
             if i >= len(lines):
                 break
-            line += "\n" + lines[i]
+            # Docker joins the lines as they are: no separator is added.
+            line += lines[i]
             i += 1
         word, _, rest = line.partition(" ")
         instructions.append((start, word.upper(), rest.strip()))
@@ -321,6 +322,8 @@ def debian_base():
         return base
     os.makedirs(CACHE, exist_ok=True)
     partial = tempfile.mkdtemp(prefix="debootstrap.", dir=CACHE)
+    # The image's / is 755: its users (apt's _apt, the runtime USER) cross it.
+    os.chmod(partial, 0o755)
     say(f"debootstrap --variant=minbase bookworm (first run; cached in {base})")
     started = time.monotonic()
     log = os.path.join(CACHE, "debootstrap.log")

@@ -443,6 +443,9 @@ def namespace_command(stage, argv, env, mounts=(), network=False, net_setup=""):
         f"mount --make-rprivate /",
         f"mount -t proc proc {shlex.quote(root + '/proc')}",
         f"mount -t tmpfs -o mode=1777 tmpfs {shlex.quote(root + '/dev/shm')}",
+        # A private devpts, as Docker gives each container (dpkg logs via a pty).
+        f"mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts {shlex.quote(root + '/dev/pts')}",
+        f"mount --bind {shlex.quote(root + '/dev/pts/ptmx')} {shlex.quote(root + '/dev/ptmx')}",
         f"touch {shlex.quote(root + '/etc/resolv.conf')}",
         f"mount --bind /etc/resolv.conf {shlex.quote(root + '/etc/resolv.conf')}",
     ]

@@ -38,6 +38,7 @@ mutant() {
 # Refused before anything runs.
 mutant unknown-instruction "instruction not interpreted" '$a HEALTHCHECK CMD curl -f http://localhost:8080/status' ""
 mutant variable "variable substitution is not interpreted" 's#^WORKDIR /var/lib/gate-server#WORKDIR $HOME#' ""
+mutant env-variable "variable substitution is not interpreted" 's#^ENV GLIBC_TUNABLES=#ENV GLIBC_TUNABLES=$GLIBC_TUNABLES:#' ""
 mutant unknown-flag "flag --chown is not interpreted" 's#^COPY --from=build#COPY --chown=gate --from=build#' ""
 mutant unknown-image "no daemon-free equivalent" 's#^FROM debian:bookworm-slim#FROM alpine:3#' ""
 # The build context.

@@ -47,7 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("GATE_CONTAINER_CACHE", "/var/cache/gate-container-check")
@@ -440,7 +439,7 @@ def namespace_command(stage, argv, env, mounts=(), network=False, net_setup=""):
     root = stage.root
     setup = [
         "set -e",
-        f"mount --make-rprivate /",
+        "mount --make-rprivate /",
         f"mount -t proc proc {shlex.quote(root + '/proc')}",
         f"mount -t tmpfs -o mode=1777 tmpfs {shlex.quote(root + '/dev/shm')}",
         # A private devpts, as Docker gives each container (dpkg logs via a pty).
@@ -504,7 +503,9 @@ def apply_copy(stage, args, where, stages, context_files):
         origin = source_stage.path(src)
         if not os.path.isfile(origin):
             fail(f"{where}: {src} does not exist in stage {flags['from']}")
-        target = stage.path(dest) if not dest.endswith("/") else stage.path(os.path.join(dest, os.path.basename(src)))
+        target = stage.path(dest)
+        if dest.endswith("/") or os.path.isdir(target):
+            target = os.path.join(target, os.path.basename(src))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(origin, target)
         # COPY without --chown leaves root as owner.
@@ -530,7 +531,9 @@ def validate(instructions):
             fail(f"{where}: instruction not interpreted (teach scripts/container-check.py, or do not use it)")
         if word in flags:
             split_flags(args, flags[word], where)
-        if word not in ("RUN", "ENV", "ENTRYPOINT", "CMD"):
+        # Docker substitutes $VAR in every other instruction, ENV included;
+        # RUN and the shell forms leave it to the shell.
+        if word not in ("RUN", "ENTRYPOINT", "CMD"):
             no_variables(args, where)
 
 

@@ -699,6 +699,14 @@ def show_log(log_path):
 
 
 def check_running(stage, proc, log_path, uid, secret, volumes):
+    # Every request is made from PID 1's network namespace, never from the
+    # host's: this machine's network answers any outbound port by itself.
+    pid1 = entry_process(proc.pid)
+    if pid1 is None:
+        show_log(log_path)
+        fail("cannot find the container's PID 1")
+    if os.readlink(f"/proc/{pid1}/ns/net") == os.readlink("/proc/self/ns/net"):
+        fail("the container shares the host's network namespace")
     port = stage.exposed[0]
     base = f"http://{CONTAINER_ADDRESS}:{port}"
     answer = None
@@ -706,20 +714,17 @@ def check_running(stage, proc, log_path, uid, secret, volumes):
         if proc.poll() is not None:
             show_log(log_path)
             fail(f"the ENTRYPOINT exited with status {proc.returncode} before answering")
-        answer = ns_curl(proc.pid, base + "/status")
+        answer = ns_curl(pid1, base + "/status")
         if answer.returncode == 0:
             break
         time.sleep(0.2)
     for exposed in stage.exposed:
-        answer = ns_curl(proc.pid, f"http://{CONTAINER_ADDRESS}:{exposed}/status")
+        answer = ns_curl(pid1, f"http://{CONTAINER_ADDRESS}:{exposed}/status")
         if answer.returncode != 0 or answer.stdout.strip() != "ALIVE":
             show_log(log_path)
             fail(f"GET /status on EXPOSEd port {exposed} at a non-loopback address: {answer.stdout!r} {answer.stderr.strip()}")
     say(f"GET /status on every EXPOSEd port ({', '.join(map(str, stage.exposed))}), non-loopback: ALIVE")
 
-    pid1 = entry_process(proc.pid)
-    if pid1 is None:
-        fail("cannot find the container's PID 1")
     uids = proc_uid(pid1)
     exe = os.readlink(f"/proc/{pid1}/exe")
     if not exe.endswith("/gate-server") or set(uids) != {uid}:
@@ -737,7 +742,7 @@ def check_running(stage, proc, log_path, uid, secret, volumes):
     delivery = f"container-check-{os.getpid()}"
     signature = "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
     answer = ns_curl(
-        proc.pid,
+        pid1,
         base + "/gate/GitHub/acme",
         "-o", "/dev/null", "-w", "%{http_code}",
         "-H", "Content-Type: application/json",

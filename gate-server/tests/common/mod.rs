@@ -17,6 +17,7 @@ pub mod amqp;
 pub use gate_testkit::broker;
 pub mod process;
 pub mod proxy;
+pub mod redis_keys;
 
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -151,9 +152,16 @@ impl Running {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(gate_server::server::serve(gateway, listener, async {
-            let _ = stopped.await;
-        }));
+        // As `serve` runs it: a gate (redelivery included) on the listener,
+        // shut down once the listener is drained.
+        let task = tokio::spawn(async move {
+            let gate = gate_server::Gate::from_gateway(gateway);
+            gate_server::server::serve(&gate, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+            gate.shutdown().await;
+        });
         Self {
             addr,
             stop: Some(stop),

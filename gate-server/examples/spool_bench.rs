@@ -321,6 +321,18 @@ async fn main() -> std::process::ExitCode {
         "after: file {} KiB; RSS {rss_end:.1} MiB, peak over the run {hwm_end:.1} MiB",
         file_drained / 1024
     );
+    let (idle_p99, drain_p99) = (
+        percentile(&mut idle_latencies, 0.99),
+        percentile(&mut drain_latencies, 0.99),
+    );
+    // The figures issue 14 judges (targets 1 and 2).
+    println!(
+        "judged: drain/live {:.2}x (>= 0.8); live p99 while draining / idle {:.2}x ({drain_p99:.1} / {idle_p99:.1} ms); peak RSS {:.1} MiB (< 64); file {:.2}x payload (<= 1.3)",
+        drain_rate / live_rate,
+        drain_p99 / idle_p99.max(0.001),
+        hwm_end,
+        file_full as f64 / (depth_full.max(1) * payload_bytes) as f64
+    );
     let _ = gate.kill();
     let _ = gate.wait();
     let _ = std::fs::remove_dir_all(&dir);

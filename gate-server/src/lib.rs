@@ -27,6 +27,7 @@ mod respond;
 pub mod server;
 pub mod service;
 pub mod shared;
+mod spool_worker;
 pub mod state;
 pub mod tower;
 pub mod vault;

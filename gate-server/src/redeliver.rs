@@ -6,9 +6,12 @@
 //! sink's pass and the next pass waits with capped exponential backoff and
 //! jitter.
 
+mod pace;
+
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use gate_core::{ActionStatus, BuiltSink};
@@ -17,6 +20,7 @@ use gate_spool::{Spool, SpoolEntry};
 use crate::gateway::Gateway;
 use crate::shared::SharedGateway;
 use crate::state::on_spool;
+use pace::Pace;
 
 /// Entries read from the spool per sink and pass: the memory a drain
 /// holds, whatever the size of the backlog.
@@ -29,13 +33,15 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 pub async fn run(shared: SharedGateway, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut backoff: Option<Duration> = None;
+    // Per sink name, across passes: a backlog drains over many batches.
+    let mut paces: HashMap<String, Pace> = HashMap::new();
     loop {
         let gateway = shared.current();
         let state = Arc::clone(gateway.state());
         let Some(spool) = state.spool.clone() else {
             return;
         };
-        let wait = match pass(&gateway, &spool).await {
+        let wait = match pass(&gateway, &spool, &mut paces).await {
             Pass::Empty => {
                 backoff = None;
                 IDLE_POLL
@@ -73,7 +79,7 @@ enum Pass {
     Failed,
 }
 
-async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
+async fn pass(gateway: &Gateway, spool: &Arc<Spool>, paces: &mut HashMap<String, Pace>) -> Pass {
     let mut failed = false;
     if spool.pending_removal() > 0 {
         if let Err(reason) = on_spool(spool, |s| s.remove_confirmed()).await {
@@ -104,7 +110,8 @@ async fn pass(gateway: &Gateway, spool: &Arc<Spool>) -> Pass {
             }
         };
         let deadline = Duration::from_millis(gateway.server().delivery_deadline_ms);
-        let Drained { delivered, failure } = drain(sink, batch, deadline).await;
+        let pace = paces.entry(sink_name.clone()).or_default();
+        let Drained { delivered, failure } = drain(sink, batch, deadline, pace).await;
         if let Some((id, error)) = failure {
             tracing::debug!(sink = %sink_name, id, %error, "redelivery failed");
             let name = sink_name.clone();
@@ -143,34 +150,42 @@ struct Drained {
     failure: Option<(u64, String)>,
 }
 
-/// Deliver a batch in arrival order with up to the sink's window in
-/// flight. The first entry goes alone, so a sink that is down costs one
+/// Deliver a batch in arrival order with up to the pace's window (at most
+/// the sink's) in flight. The first entry goes alone, so a sink that is down costs one
 /// attempt per pass and a reconnect happens before the window opens. After
 /// a failure nothing more is started; what was already in flight is
 /// awaited, and what it confirmed counts as delivered (sending it again
 /// would be a copy), so with a window above 1 a failed entry can arrive
 /// after later ones of its window.
-async fn drain(sink: &BuiltSink, batch: Vec<SpoolEntry>, deadline: Duration) -> Drained {
-    let window = sink.sink.redelivery_window().max(1);
+async fn drain(
+    sink: &BuiltSink,
+    batch: Vec<SpoolEntry>,
+    deadline: Duration,
+    pace: &mut Pace,
+) -> Drained {
+    let limit = sink.sink.redelivery_window().max(1);
     let mut waiting = batch.into_iter();
     let mut in_flight = FuturesOrdered::new();
     let mut drained = Drained::default();
-    let mut open = 1;
+    let mut opened = false;
     loop {
+        let open = if opened { pace.window(limit) } else { 1 };
         while drained.failure.is_none() && in_flight.len() < open {
             let Some(entry) = waiting.next() else { break };
             in_flight.push_back(attempt(sink, entry, deadline));
         }
-        let Some((id, outcome)) = in_flight.next().await else {
+        let Some((id, took, outcome)) = in_flight.next().await else {
             break;
         };
         match outcome {
             Ok(()) => {
                 drained.delivered.push(id);
-                open = window;
+                pace.confirmed(took, limit);
+                opened = true;
             }
             Err(error) => {
                 drained.failure.get_or_insert((id, error));
+                pace.failed();
             }
         }
     }
@@ -181,7 +196,8 @@ async fn attempt(
     sink: &BuiltSink,
     entry: SpoolEntry,
     deadline: Duration,
-) -> (u64, Result<(), String>) {
+) -> (u64, Duration, Result<(), String>) {
+    let started = Instant::now();
     let outcome = tokio::time::timeout(deadline, sink.sink.deliver(&entry.envelope)).await;
     let result = match outcome {
         Ok(action) if action.status != ActionStatus::Failed => Ok(()),
@@ -191,7 +207,7 @@ async fn attempt(
             deadline.as_millis()
         )),
     };
-    (entry.id, result)
+    (entry.id, started.elapsed(), result)
 }
 
 /// Up to a quarter more, so that several gateways retrying one broker do not

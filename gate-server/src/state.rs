@@ -92,23 +92,15 @@ impl GateState {
     }
 }
 
-/// Spool calls running at once. redb runs one write transaction at a time,
-/// so more threads would only wait, and every thread that allocates makes
-/// the allocator keep an arena of its own: with one blocking thread per
-/// spooling request, RSS doubled under a 30 000-event backlog.
-static SPOOL_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-
-/// Run a spool call off the async workers (redb commits block on fsync);
-/// the error, a storage or a join failure, as text.
+/// Run a spool call off the async workers (redb commits block on fsync),
+/// on the one spool thread (`spool_worker`); the error, a storage failure
+/// or a panic, as text.
 pub(crate) async fn on_spool<T: Send + 'static>(
     spool: &Arc<Spool>,
     work: impl FnOnce(&Spool) -> Result<T, SpoolError> + Send + 'static,
 ) -> Result<T, String> {
     let spool = Arc::clone(spool);
-    // A closed semaphore is impossible (it is never closed); run unbounded then.
-    let _slot = SPOOL_SLOTS.acquire().await.ok();
-    match tokio::task::spawn_blocking(move || work(&spool)).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
+    crate::spool_worker::run(move || work(&spool))
+        .await?
+        .map_err(|e| e.to_string())
 }

@@ -79,7 +79,11 @@ impl SinkFactory for FileSinkFactory {
     fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
         let file = match &config.path {
             Some(path) => {
-                Some(open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?)
+                let file =
+                    open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                let writer = Committer::new(file, config.fsync)
+                    .map_err(|e| format!("cannot start the writer of {}: {e}", path.display()))?;
+                Some(writer)
             }
             None => None,
         };
@@ -88,7 +92,7 @@ impl SinkFactory for FileSinkFactory {
                 .path
                 .as_ref()
                 .map_or_else(|| "log".to_owned(), |p| p.display().to_string()),
-            file: file.map(|f| Committer::new(f, config.fsync)),
+            file,
             log: config.log,
         }))
     }
@@ -105,7 +109,7 @@ fn open(path: &PathBuf) -> std::io::Result<File> {
 #[derive(Debug)]
 pub struct FileSink {
     target: String,
-    file: Option<Arc<Committer>>,
+    file: Option<Committer>,
     log: bool,
 }
 

@@ -120,3 +120,46 @@ async fn sequential_records_are_committed_one_by_one_in_order() {
     assert_eq!(deliveries_in(&path), ["s0", "s1", "s2"]);
     assert_eq!(stat(sink.as_ref(), "commits"), 3);
 }
+
+/// Callers that send their next record as soon as the previous one is
+/// answered (HTTP clients in a closed loop) stay in one group: the writer
+/// waits for them briefly instead of committing the first one back alone
+/// while the others queue behind it (which split each round in two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callers_in_a_closed_loop_share_each_commit() {
+    const CALLERS: u64 = 32;
+    const ROUNDS: u64 = 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.jsonl");
+    let sink = sink(&path);
+    let mut tasks = tokio::task::JoinSet::new();
+    for caller in 0..CALLERS {
+        let sink = Arc::clone(&sink);
+        tasks.spawn(async move {
+            for round in 0..ROUNDS {
+                let action = sink.deliver(&envelope(&format!("c{caller}-{round}"))).await;
+                assert_eq!(action.status, ActionStatus::Delivered, "{action:?}");
+                // The client's turn (reading the answer, sending the next),
+                // shorter than a commit; off the workers so that the 32
+                // callers' turns overlap as remote clients' would.
+                tokio::task::spawn_blocking(|| {
+                    std::thread::sleep(std::time::Duration::from_micros(300));
+                })
+                .await
+                .expect("turn");
+            }
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.expect("task");
+    }
+    let records = stat(sink.as_ref(), "records_written");
+    let commits = stat(sink.as_ref(), "commits");
+    assert_eq!(records, CALLERS * ROUNDS);
+    assert_eq!(deliveries_in(&path).len() as u64, records);
+    let group = records as f64 / commits as f64;
+    assert!(
+        group >= CALLERS as f64 * 0.75,
+        "{group:.1} records per commit ({commits} commits) for {CALLERS} callers"
+    );
+}

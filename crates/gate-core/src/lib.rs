@@ -8,11 +8,13 @@
 
 mod action;
 mod config_error;
+mod credential;
 #[cfg(feature = "testing")]
 pub mod golden;
 pub mod json;
 mod mapping;
 mod notification;
+mod raw_content;
 mod registry;
 mod request;
 mod secret;
@@ -26,8 +28,10 @@ pub mod token;
 pub use action::{Action, ActionError, ActionStatus, ActionsReport};
 pub use async_trait::async_trait;
 pub use config_error::{without_values, ConfigError};
+pub use credential::{Credential, Place};
 pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
 pub use notification::{routing_segment, routing_type, Envelope, Notification};
+pub use raw_content::RawContent;
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
 pub use request::{Rejection, Request};
 pub use secret::{Secret, SecretError};

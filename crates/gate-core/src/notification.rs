@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+
+use crate::RawContent;
 
 /// The message every sink receives. The seven keys are a contract with
 /// consumers (chat bots, dashboards), so they are always present.
@@ -10,8 +11,9 @@ pub struct Notification {
     pub group: String,
     /// The source payload, kept as the exact JSON text received: re-serialising
     /// it would cost time and could reorder or reformat what consumers parse.
+    /// Only made through the strict check ([`RawContent::parse`]).
     #[serde(rename = "rawContent")]
-    pub raw_content: Box<RawValue>,
+    pub raw_content: RawContent,
     #[serde(rename = "type")]
     pub kind: String,
     pub text: String,
@@ -103,7 +105,7 @@ mod tests {
             service: "GitHub".into(),
             project: project.into(),
             group: group.into(),
-            raw_content: RawValue::from_string("{}".into()).expect("valid json"),
+            raw_content: RawContent::parse("{}").expect("valid json"),
             kind: kind.into(),
             text: String::new(),
             link: String::new(),

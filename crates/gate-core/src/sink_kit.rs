@@ -18,9 +18,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::value::RawValue;
 
-use crate::{Action, ActionStatus, Envelope, Notification, SinkFactory};
+use crate::{Action, ActionStatus, Envelope, Notification, RawContent, SinkFactory};
 
 /// The longest a sink may take to answer one delivery, success or failure:
 /// the gateway's own default delivery deadline.
@@ -125,7 +124,7 @@ pub fn envelope(label: &str) -> Envelope {
             service: "Kit".into(),
             project: "kit".into(),
             group: "tests".into(),
-            raw_content: RawValue::from_string(raw).unwrap_or_else(|e| panic!("raw json: {e}")),
+            raw_content: RawContent::from_string(raw).unwrap_or_else(|e| panic!("raw json: {e}")),
             kind: "check".into(),
             text: format!("sink kit {label}"),
             link: String::new(),

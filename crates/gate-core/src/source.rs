@@ -4,7 +4,9 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{ConfigError, GroupMapping, MappingConfig, Notification, Rejection, Request};
+use crate::{
+    ConfigError, Credential, GroupMapping, MappingConfig, Notification, Rejection, Request,
+};
 
 /// One configured door as a source sees it while handling a request.
 #[derive(Debug)]
@@ -66,6 +68,12 @@ pub trait Source: Default + Send + Sync + 'static {
     type DoorConfig: DeserializeOwned + Serialize;
     /// The door as prepared for requests (often the same as `DoorConfig`).
     type Door: Send + Sync + 'static;
+    /// The header naming the event, when the sender sends one (e.g.
+    /// `X-GitHub-Event`): `gate-server simulate --event` sets it.
+    const EVENT_HEADER: Option<&'static str> = None;
+    /// The header carrying the sender's delivery id, when there is one
+    /// (e.g. `X-GitHub-Delivery`): `simulate` sends a fresh id in it.
+    const DELIVERY_HEADER: Option<&'static str> = None;
 
     /// Validate a door's settings; the error message names what is wrong.
     fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, String>;
@@ -98,6 +106,17 @@ pub trait Source: Default + Send + Sync + 'static {
     fn accepts_anonymous(&self, door: &Self::Door) -> bool {
         let _ = door;
         false
+    }
+
+    /// How a genuine sender authenticates `body` to this door: the
+    /// signature headers (computed with the door's first secret) or the
+    /// token that make [`receive`](Source::receive) accept it. This is how
+    /// `gate-server simulate` and `deliveries replay` sign a request to any
+    /// source without knowing it. The default adds nothing: a door that
+    /// needs no credential.
+    fn sign(&self, door: &Self::Door, body: &[u8]) -> Vec<Credential> {
+        let _ = (door, body);
+        Vec::new()
     }
 }
 
@@ -141,6 +160,19 @@ pub trait DynSource: Send + Sync {
     fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
         let _ = door;
         false
+    }
+    /// [`Source::EVENT_HEADER`].
+    fn event_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// [`Source::DELIVERY_HEADER`].
+    fn delivery_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// [`Source::sign`].
+    fn sign(&self, door: &OpenDoor, body: &[u8]) -> Vec<Credential> {
+        let _ = (door, body);
+        Vec::new()
     }
 
     /// [`receive`](DynSource::receive) for a request that reached `door`
@@ -242,6 +274,18 @@ impl<S: Source> DynSource for Erased<S> {
 
     fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
         settings_of::<S>(door).is_ok_and(|settings| self.0.accepts_anonymous(settings))
+    }
+
+    fn event_header(&self) -> Option<&'static str> {
+        S::EVENT_HEADER
+    }
+
+    fn delivery_header(&self) -> Option<&'static str> {
+        S::DELIVERY_HEADER
+    }
+
+    fn sign(&self, door: &OpenDoor, body: &[u8]) -> Vec<Credential> {
+        settings_of::<S>(door).map_or_else(|_| Vec::new(), |settings| self.0.sign(settings, body))
     }
 }
 

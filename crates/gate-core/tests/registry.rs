@@ -50,7 +50,10 @@ impl Source for Echo {
                 service: "Echo".into(),
                 project: door.name.into(),
                 group,
-                raw_content: serde_json::value::to_raw_value(&text).expect("string"),
+                raw_content: gate_core::RawContent::from_string(
+                    serde_json::to_string(&text).expect("string"),
+                )
+                .expect("strict json"),
                 kind: "echo".into(),
                 text,
                 link: String::new(),

@@ -182,7 +182,7 @@ gate_core::register_sink!(FileSinkFactory);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::value::RawValue;
+    use gate_core::RawContent;
 
     fn envelope(delivery: &str) -> Envelope {
         Envelope {
@@ -195,7 +195,7 @@ mod tests {
                 service: "GitHub".into(),
                 project: "acme".into(),
                 group: "ci".into(),
-                raw_content: RawValue::from_string(
+                raw_content: RawContent::from_string(
                     "{\n  \"a\": 1,\r\n  \"b\": \"x\\ny\"\n}".into(),
                 )
                 .expect("json"),

@@ -10,8 +10,7 @@ mod payload;
 mod text;
 mod token;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source};
-use serde_json::value::RawValue;
+use gate_core::{Credential, Door, Notification, RawContent, Received, Rejection, Request, Source};
 
 pub use config::{DoorConfig, DoorError, JenkinsDoor};
 pub use token::MIN_TOKEN_CHARS;
@@ -29,6 +28,14 @@ impl Source for Jenkins {
 
     fn open_door(&self, _name: &str, config: DoorConfig) -> Result<JenkinsDoor, String> {
         config.open().map_err(|e| e.to_string())
+    }
+
+    /// The door's token in `X-Gate-Token`.
+    fn sign(&self, door: &JenkinsDoor, _body: &[u8]) -> Vec<Credential> {
+        door.token
+            .iter()
+            .map(gate_core::token::credential)
+            .collect()
     }
 
     async fn receive(
@@ -72,7 +79,7 @@ impl Source for Jenkins {
         let repositories = [job.as_ref()];
         let group = door.group(&repositories, &text);
         let link = event.build.full_url.as_deref().unwrap_or("").to_owned();
-        let raw_content = RawValue::from_string(body.to_owned())
+        let raw_content = RawContent::parse(body)
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(Received {
             delivery: identity,

@@ -23,15 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use gate_testkit::broker::PrivateBroker;
+use gate_testkit::load::{bind_counting_queue, count_message_ids, http1_sender, Counted};
 use http_body_util::{BodyExt, Full};
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use tokio::io::AsyncWriteExt;
 
 const EXCHANGE: &str = "faults.notifications";
@@ -65,7 +60,7 @@ async fn main() -> std::process::ExitCode {
     let broker = tokio::task::spawn_blocking(PrivateBroker::start)
         .await
         .expect("broker");
-    declare(&broker.url()).await;
+    bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, FieldTable::default()).await;
     let gate = Gate::start(&broker.url());
     let broker = Arc::new(broker);
     let started = Instant::now();
@@ -121,7 +116,7 @@ async fn hangup(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concurren
 
     // The senders retry every id, as a sender that saw no answer does.
     let mut retries: HashMap<String, u64> = HashMap::new();
-    let mut client = connect(gate.addr).await;
+    let mut client = http1_sender(gate.addr).await;
     for i in 0..events {
         let outcome = loop {
             let (status, action) = post(&mut client, gate.addr, Some(&format!("hang-{i}"))).await;
@@ -135,7 +130,8 @@ async fn hangup(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concurren
         };
         *retries.entry(outcome).or_insert(0) += 1;
     }
-    let (seen, copies) = collect(&broker.url(), events, Duration::from_secs(120)).await;
+    let Counted { ids: seen, copies } =
+        count_message_ids(&broker.url(), QUEUE, events, Duration::from_secs(120)).await;
     let lost = (0..events)
         .filter(|i| !seen.contains_key(&format!("Notification/ops/hang-{i}")))
         .count() as u64;
@@ -165,7 +161,7 @@ async fn identical(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concur
         .map(|_| {
             let (next, accepted, addr) = (Arc::clone(&next), Arc::clone(&accepted), gate.addr);
             tokio::spawn(async move {
-                let mut client = connect(addr).await;
+                let mut client = http1_sender(addr).await;
                 while next.fetch_add(1, Ordering::Relaxed) < events {
                     let (status, _) = post(&mut client, addr, None).await;
                     if status == 200 || status == 202 {
@@ -179,7 +175,8 @@ async fn identical(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concur
         sender.await.expect("sender");
     }
     let accepted = accepted.load(Ordering::Relaxed);
-    let (seen, copies) = collect(&broker.url(), events, Duration::from_secs(60)).await;
+    let Counted { ids: seen, copies } =
+        count_message_ids(&broker.url(), QUEUE, events, Duration::from_secs(60)).await;
     Row {
         sent: events,
         accepted,
@@ -256,22 +253,8 @@ async fn post(client: &mut Client, addr: SocketAddr, delivery: Option<&str>) -> 
                     .to_owned();
                 return (status, action);
             }
-            Err(_) => *client = connect(addr).await,
+            Err(_) => *client = http1_sender(addr).await,
         }
-    }
-}
-
-async fn connect(addr: SocketAddr) -> Client {
-    loop {
-        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
-            if let Ok((sender, connection)) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
-            {
-                tokio::spawn(connection);
-                return sender;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -330,86 +313,4 @@ impl Drop for Gate {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-async fn declare(url: &str) {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
-    channel
-        .exchange_declare(
-            EXCHANGE.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("exchange");
-    channel
-        .queue_declare(
-            QUEUE.into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            QUEUE.into(),
-            EXCHANGE.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
-}
-
-/// Every message id on the queue with its count, until `expected` distinct
-/// ids arrived or `limit` passed; and how many messages repeated an id.
-async fn collect(url: &str, expected: u64, limit: Duration) -> (HashMap<String, u64>, u64) {
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut copies = 0;
-    let started = Instant::now();
-    while (seen.len() as u64) < expected && started.elapsed() < limit {
-        let Ok(connection) = Connection::connect(url, ConnectionProperties::default()).await else {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        };
-        let channel = connection.create_channel().await.expect("channel");
-        let mut consumer = channel
-            .basic_consume(
-                QUEUE.into(),
-                "faults".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume");
-        while let Ok(Some(Ok(delivery))) =
-            tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
-        {
-            if let Some(id) = delivery.properties.message_id() {
-                let count = seen.entry(id.to_string()).or_insert(0);
-                *count += 1;
-                if *count > 1 {
-                    copies += 1;
-                }
-            }
-            let _ = delivery.ack(BasicAckOptions::default()).await;
-            if seen.len() as u64 >= expected {
-                break;
-            }
-        }
-        let _ = connection.close(200, "done".into()).await;
-    }
-    (seen, copies)
 }

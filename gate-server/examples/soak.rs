@@ -7,7 +7,6 @@
 //! cargo build --release -p gate-server
 //! cargo run --release -p gate-server --example soak -- [EVENTS] [RESTARTS] [CONCURRENCY]
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,15 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use gate_testkit::broker::PrivateBroker;
+use gate_testkit::load::{bind_counting_queue, count_message_ids, http1_sender, Counted};
 use http_body_util::{BodyExt, Full};
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 
 const SECRET: &str = "soak-secret";
 const EXCHANGE: &str = "soak.notifications";
@@ -52,7 +46,7 @@ async fn main() -> std::process::ExitCode {
     let broker = tokio::task::spawn_blocking(PrivateBroker::start)
         .await
         .expect("broker");
-    declare(&broker.url()).await;
+    bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, FieldTable::default()).await;
 
     let dir = std::env::temp_dir().join(format!("gate-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -110,7 +104,7 @@ async fn main() -> std::process::ExitCode {
                 signature.clone(),
             );
             tokio::spawn(async move {
-                let mut sender = connect(addr).await;
+                let mut sender = http1_sender(addr).await;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= events {
@@ -131,7 +125,7 @@ async fn main() -> std::process::ExitCode {
                                 let _ = response.into_body().collect().await;
                                 break status;
                             }
-                            Err(_) => sender = connect(addr).await,
+                            Err(_) => sender = http1_sender(addr).await,
                         }
                     };
                     if status == 200 || status == 202 {
@@ -176,9 +170,12 @@ async fn main() -> std::process::ExitCode {
     let sending = started.elapsed();
     let accepted = accepted.load(Ordering::Relaxed);
 
-    let (delivered, copies) = collect(&broker.url(), events, Duration::from_secs(120)).await;
+    let Counted {
+        ids: delivered,
+        copies,
+    } = count_message_ids(&broker.url(), QUEUE, events, Duration::from_secs(120)).await;
     let lost = (0..events)
-        .filter(|i| !delivered.contains(&format!("GitHub/acme/soak-{i}")))
+        .filter(|i| !delivered.contains_key(&format!("GitHub/acme/soak-{i}")))
         .count();
     println!(
         "sent {events} / accepted {accepted} (spooled {}) / delivered {} (and {copies} copies) / lost {lost}  [{restarts} broker restarts, concurrency {concurrency}, sending took {:.1} s]",
@@ -194,100 +191,4 @@ async fn main() -> std::process::ExitCode {
     } else {
         std::process::ExitCode::FAILURE
     }
-}
-
-async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
-    loop {
-        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
-            if let Ok((sender, connection)) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
-            {
-                tokio::spawn(connection);
-                return sender;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn declare(url: &str) {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
-    channel
-        .exchange_declare(
-            EXCHANGE.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("exchange");
-    channel
-        .queue_declare(
-            QUEUE.into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            QUEUE.into(),
-            EXCHANGE.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
-}
-
-/// Distinct message ids from the durable queue, until all `expected` arrived
-/// or nothing came for a while after `limit`.
-/// The distinct message ids received, and how many messages repeated one
-/// (the at-least-once copy after a lost confirm).
-async fn collect(url: &str, expected: u64, limit: Duration) -> (HashSet<String>, u64) {
-    let mut seen = HashSet::new();
-    let mut copies = 0;
-    let started = Instant::now();
-    while (seen.len() as u64) < expected && started.elapsed() < limit {
-        let Ok(connection) = Connection::connect(url, ConnectionProperties::default()).await else {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        };
-        let channel = connection.create_channel().await.expect("channel");
-        let mut consumer = channel
-            .basic_consume(
-                QUEUE.into(),
-                "soak".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("consume");
-        while let Ok(Some(Ok(delivery))) =
-            tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
-        {
-            if let Some(id) = delivery.properties.message_id() {
-                if !seen.insert(id.to_string()) {
-                    copies += 1;
-                }
-            }
-            let _ = delivery.ack(BasicAckOptions::default()).await;
-            if seen.len() as u64 >= expected {
-                break;
-            }
-        }
-        let _ = connection.close(200, "done".into()).await;
-    }
-    (seen, copies)
 }

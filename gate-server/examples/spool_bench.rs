@@ -22,10 +22,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gate_testkit::broker::PrivateBroker;
+use gate_testkit::load::{bind_counting_queue, http1_sender};
 use http_body_util::{BodyExt, Full};
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 
 const SECRET: &str = "spool-bench-secret";
 const EXCHANGE: &str = "bench.spool";
@@ -91,7 +90,7 @@ impl Load {
                 let (load, next, prefix) = (Arc::clone(self), Arc::clone(&next), prefix.to_owned());
                 tokio::spawn(async move {
                     let mut statuses = std::collections::BTreeMap::new();
-                    let mut sender = connect(load.addr).await;
+                    let mut sender = http1_sender(load.addr).await;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= count {
@@ -134,7 +133,7 @@ impl Load {
                     let _ = response.into_body().collect().await;
                     return (status, started.elapsed());
                 }
-                Err(_) => *sender = connect(self.addr).await,
+                Err(_) => *sender = http1_sender(self.addr).await,
             }
         }
     }
@@ -142,7 +141,7 @@ impl Load {
 
 /// One request at a time until `stop` is set; the latencies.
 async fn probe(load: Arc<Load>, prefix: String, stop: Arc<AtomicU64>) -> Vec<Duration> {
-    let mut sender = connect(load.addr).await;
+    let mut sender = http1_sender(load.addr).await;
     let mut latencies = Vec::new();
     let mut i = 0;
     while stop.load(Ordering::Relaxed) == 0 {
@@ -164,7 +163,7 @@ fn percentile(latencies: &mut [Duration], p: f64) -> f64 {
 }
 
 async fn spool_depth(addr: SocketAddr) -> Option<u64> {
-    let mut sender = connect(addr).await;
+    let mut sender = http1_sender(addr).await;
     let request = http::Request::get("/metrics")
         .header("host", "bench")
         .body(Full::new(Bytes::new()))
@@ -185,7 +184,11 @@ async fn main() -> std::process::ExitCode {
     let broker = tokio::task::spawn_blocking(PrivateBroker::start)
         .await
         .expect("broker");
-    declare(&broker.url()).await;
+    // Bounded (oldest dropped) so that the broker keeps routing and
+    // persisting without holding 1 GiB.
+    let mut bounded = FieldTable::default();
+    bounded.insert("x-max-length".into(), AMQPValue::LongLongInt(10_000));
+    bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, bounded).await;
 
     let dir = std::env::temp_dir().join(format!("gate-spool-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -322,63 +325,4 @@ async fn main() -> std::process::ExitCode {
     let _ = gate.wait();
     let _ = std::fs::remove_dir_all(&dir);
     std::process::ExitCode::SUCCESS
-}
-
-async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
-    loop {
-        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
-            if let Ok((sender, connection)) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
-            {
-                tokio::spawn(connection);
-                return sender;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A durable queue bound to everything, bounded (oldest dropped) so that
-/// the broker keeps routing and persisting without holding 1 GiB.
-async fn declare(url: &str) {
-    let connection = Connection::connect(url, ConnectionProperties::default())
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
-    channel
-        .exchange_declare(
-            EXCHANGE.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("exchange");
-    let mut arguments = FieldTable::default();
-    arguments.insert("x-max-length".into(), AMQPValue::LongLongInt(10_000));
-    channel
-        .queue_declare(
-            QUEUE.into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            arguments,
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            QUEUE.into(),
-            EXCHANGE.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
 }

@@ -1,0 +1,125 @@
+//! The pieces every load run repeats: a queue bound before the load, the
+//! count of what reached it by `message_id`, and an HTTP/1 sender that
+//! reconnects after the gateway (or the sender) dropped the connection.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::Full;
+use hyper::client::conn::http1::SendRequest;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties, ExchangeKind};
+
+/// Declares the durable topic `exchange` and a durable `queue` (with its
+/// `arguments`, e.g. a length bound) bound to every routing key, so every
+/// event published during the load is counted.
+pub async fn bind_counting_queue(url: &str, exchange: &str, queue: &str, arguments: FieldTable) {
+    let connection = Connection::connect(url, ConnectionProperties::default())
+        .await
+        .expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
+        .await
+        .expect("exchange");
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .queue_declare(queue.into(), durable, arguments)
+        .await
+        .expect("queue");
+    channel
+        .queue_bind(
+            queue.into(),
+            exchange.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("bind");
+    let _ = connection.close(200, "declared".into()).await;
+}
+
+/// What reached a counting queue.
+#[derive(Debug, Default)]
+pub struct Counted {
+    /// Every `message_id` seen, with how many messages carried it.
+    pub ids: HashMap<String, u64>,
+    /// Messages that repeated an id already seen (at-least-once copies).
+    pub copies: u64,
+}
+
+/// Consumes `queue` until `expected` distinct ids arrived, or nothing came
+/// for 3 s once `limit` passed; reconnects while the broker is away.
+pub async fn count_message_ids(url: &str, queue: &str, expected: u64, limit: Duration) -> Counted {
+    let mut counted = Counted::default();
+    let started = Instant::now();
+    while (counted.ids.len() as u64) < expected && started.elapsed() < limit {
+        let Ok(connection) = Connection::connect(url, ConnectionProperties::default()).await else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        };
+        let channel = connection.create_channel().await.expect("channel");
+        let mut consumer = channel
+            .basic_consume(
+                queue.into(),
+                "load-count".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("consume");
+        while let Ok(Some(Ok(delivery))) =
+            tokio::time::timeout(Duration::from_secs(3), consumer.next()).await
+        {
+            if let Some(id) = delivery.properties.message_id() {
+                let count = counted.ids.entry(id.to_string()).or_insert(0);
+                *count += 1;
+                if *count > 1 {
+                    counted.copies += 1;
+                }
+            }
+            let _ = delivery.ack(BasicAckOptions::default()).await;
+            if counted.ids.len() as u64 >= expected {
+                break;
+            }
+        }
+        let _ = connection.close(200, "done".into()).await;
+    }
+    counted
+}
+
+/// An HTTP/1 sender to `addr`, retried every 50 ms until the gateway
+/// listens and answers the handshake.
+pub async fn http1_sender(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
+    loop {
+        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
+            if let Ok((sender, connection)) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
+            {
+                tokio::spawn(connection);
+                return sender;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -20,6 +20,7 @@ mod plugins;
 mod rate_limit;
 pub mod redeliver;
 pub mod reload;
+pub mod report;
 mod request_id;
 mod respond;
 pub mod server;

@@ -16,9 +16,11 @@ const REQUEST_KEYS: [&str; 3] = ["headers", "query", "peer"];
 
 /// One source's golden cases.
 pub struct GoldenSuite {
+    /// The source under test, erased ([`crate::erase`]).
     pub source: Box<dyn DynSource>,
     /// The door every case goes through (named `acme`).
     pub door: toml::Table,
+    /// The folder of `<case>.json` and `<case>.expected.json` files.
     pub dir: PathBuf,
     /// Fewer cases than this fails, so a moved folder cannot pass silently.
     pub min_cases: usize,

@@ -10,14 +10,26 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
 
+/// Why a configured secret cannot be resolved; names the reference, never
+/// a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretError {
+    /// `env:NAME` and `NAME` is not set.
     #[error("environment variable {0} is not set")]
     MissingEnv(String),
+    /// `file:PATH` cannot be read.
     #[error("cannot read secret file {path}: {reason}")]
-    File { path: String, reason: String },
+    File {
+        /// The file's path.
+        path: String,
+        /// The I/O error's kind.
+        reason: String,
+    },
+    /// The value (or the file) is empty.
     #[error("secret is empty")]
     Empty,
+    /// A scheme this crate does not resolve (`vault:` is gate-server's).
     #[error("unsupported secret reference {0:?} (use env:NAME, file:PATH or an inline value)")]
     UnsupportedScheme(String),
 }
@@ -48,6 +60,7 @@ impl Secret {
         Ok(Self(value.into_bytes()))
     }
 
+    /// The secret's bytes, to key an HMAC or present a token; never to print.
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -80,6 +93,7 @@ impl<'de> Deserialize<'de> for Secret {
 /// Serialise an optional secret as `"set"` or `"unset"` (use with
 /// `#[serde(serialize_with = "gate_core::Secret::serialize_optional")]`).
 impl Secret {
+    /// The serializer of an optional secret: `"set"` or `"unset"`.
     pub fn serialize_optional<S: Serializer>(
         secret: &Option<Secret>,
         serializer: S,

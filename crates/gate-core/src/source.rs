@@ -5,14 +5,19 @@ use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    ConfigError, Credential, GroupMapping, MappingConfig, Notification, Rejection, Request,
+    ConfigError, Credential, GroupMapping, MappingConfig, Notification, PluginError, Rejection,
+    Request,
 };
 
 /// One configured door as a source sees it while handling a request.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Door<'a, D> {
+    /// The door name of the URL (the notification's project, usually).
     pub name: &'a str,
+    /// The door's compiled group rules.
     pub mapping: &'a GroupMapping,
+    /// The door as the source prepared it ([`Source::Door`]).
     pub settings: &'a D,
 }
 
@@ -75,9 +80,12 @@ pub trait Source: Default + Send + Sync + 'static {
     /// (e.g. `X-GitHub-Delivery`): `simulate` sends a fresh id in it.
     const DELIVERY_HEADER: Option<&'static str> = None;
 
-    /// Validate a door's settings; the error message names what is wrong.
-    fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, String>;
+    /// Validate a door's settings; the error names what is wrong (one
+    /// line) and keeps its cause.
+    fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, PluginError>;
 
+    /// Check that the request is genuine, then turn it into zero or more
+    /// notifications, or refuse it with a [`Rejection`].
     async fn receive(
         &self,
         request: &Request<'_>,
@@ -121,8 +129,11 @@ pub trait Source: Default + Send + Sync + 'static {
 }
 
 /// A door ready for requests, whatever its source.
+#[non_exhaustive]
 pub struct OpenDoor {
+    /// The door's name in the configuration.
     pub name: String,
+    /// The door's compiled group rules.
     pub mapping: GroupMapping,
     /// The door settings as JSON with every secret shown as `"set"`.
     pub described: serde_json::Value,
@@ -141,6 +152,7 @@ impl fmt::Debug for OpenDoor {
 /// A [`Source`] with its types erased, as the registry holds it.
 #[async_trait]
 pub trait DynSource: Send + Sync {
+    /// [`Source::KIND`].
     fn kind(&self) -> &'static str;
     /// Build a door from its configuration table (common keys included,
     /// `sinks` excluded). `location` prefixes error messages.
@@ -150,6 +162,7 @@ pub trait DynSource: Send + Sync {
         table: toml::Table,
         location: &str,
     ) -> Result<OpenDoor, ConfigError>;
+    /// [`Source::receive`] on an opened door.
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
     /// [`Source::precheck`]: the request's head only, before its body is read.
     fn precheck(&self, request: &Request<'_>, door: &OpenDoor) -> Result<(), Rejection> {
@@ -230,7 +243,7 @@ impl<S: Source> DynSource for Erased<S> {
         let door = self
             .0
             .open_door(name, config)
-            .map_err(|message| ConfigError::new(location, message))?;
+            .map_err(|error| ConfigError::new(location, chain(&error)))?;
         Ok(OpenDoor {
             name: name.to_owned(),
             mapping,
@@ -293,6 +306,21 @@ fn settings_of<S: Source>(door: &OpenDoor) -> Result<&S::Door, Rejection> {
     door.state.downcast_ref::<S::Door>().ok_or_else(|| {
         Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
     })
+}
+
+/// A plugin's error with its causes, one line (`config check` prints it).
+pub(crate) fn chain(error: &PluginError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// toml's messages are multi-line with a source excerpt; keep the first line

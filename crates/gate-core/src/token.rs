@@ -21,6 +21,7 @@ pub const TOKEN_HEADER: &str = "x-gate-token";
 
 /// Where a door accepts its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenPlaces {
     /// `X-Gate-Token`, else the `token` query parameter.
     HeaderOrQuery,

@@ -109,10 +109,10 @@ impl Stream {
                 target: self.exchange.clone(),
                 routing_key: Some(routing_key.to_owned()),
                 status: ActionStatus::Delivered,
-                error: Some(ActionError {
-                    kind: "unroutable".into(),
-                    message: format!("{nobody}; kept in the catch-all queue {queue:?}"),
-                }),
+                error: Some(ActionError::new(
+                    "unroutable",
+                    format!("{nobody}; kept in the catch-all queue {queue:?}"),
+                )),
             },
             Ok(_) => Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned())),
             Err(why) if own => self.failed(routing_key, "unroutable", format!("{nobody}; {why}")),

@@ -95,7 +95,7 @@ fn sink(toml_text: &str) -> Arc<dyn Sink> {
 fn build_error(toml_text: &str) -> String {
     match DockerHubSinkFactory::build("dockerhub", config(toml_text)) {
         Ok(sink) => panic!("must be refused: {sink:?}"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 

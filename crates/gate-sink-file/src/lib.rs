@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use commit::Committer;
 
-use gate_core::{Action, Envelope, Sink, SinkFactory};
+use gate_core::{Action, Envelope, PluginError, Sink, SinkFactory};
 use serde::{Deserialize, Serialize};
 
 mod writable;
@@ -65,22 +65,24 @@ impl SinkFactory for FileSinkFactory {
     type Config = FileConfig;
 
     /// The file is not created here: only checked to be creatable.
-    fn validate(_name: &str, config: &FileConfig) -> Result<(), String> {
+    fn validate(_name: &str, config: &FileConfig) -> Result<(), PluginError> {
         if config.path.is_none() && !config.log {
             return Err("a file sink needs a path or log = true".into());
         }
         match &config.path {
-            Some(path) => check_creatable(path).map_err(|e| format!("path: {e}")),
+            Some(path) => {
+                check_creatable(path).map_err(|e| PluginError::with_source(format!("path: {e}"), e))
+            }
             None => Ok(()),
         }
     }
 
     /// Called after `validate`; opens (creates) the file.
-    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, PluginError> {
         let file = match &config.path {
-            Some(path) => {
-                Some(open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?)
-            }
+            Some(path) => Some(open(path).map_err(|e| {
+                PluginError::with_source(format!("cannot open {}: {e}", path.display()), e)
+            })?),
             None => None,
         };
         Ok(Arc::new(FileSink {
@@ -241,7 +243,9 @@ mod tests {
             log: false,
         };
         assert_eq!(
-            FileSinkFactory::validate("x", &config).unwrap_err(),
+            FileSinkFactory::validate("x", &config)
+                .unwrap_err()
+                .to_string(),
             "a file sink needs a path or log = true"
         );
     }
@@ -266,7 +270,10 @@ mod tests {
             log: false,
         };
         let refused = FileSinkFactory::validate("x", &under_a_file).unwrap_err();
-        assert!(refused.starts_with("path: cannot create"), "{refused}");
+        assert!(
+            refused.to_string().starts_with("path: cannot create"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -278,6 +285,7 @@ mod tests {
         };
         assert!(FileSinkFactory::build("x", config)
             .unwrap_err()
+            .to_string()
             .starts_with("cannot open /proc/definitely"));
     }
 }

@@ -201,5 +201,8 @@ fn config_hides_the_token_and_checks_the_url() {
     let Err(err) = PhabricatorSinkFactory::build("phab", bad) else {
         panic!("a url without scheme must be refused");
     };
-    assert_eq!(err, "conduit_url: invalid conduit url \"phab.acme.test\"");
+    assert_eq!(
+        err.to_string(),
+        "conduit_url: invalid conduit url \"phab.acme.test\""
+    );
 }

@@ -27,8 +27,12 @@ impl Source for DockerHub {
     type DoorConfig = DoorConfig;
     type Door = DockerHubDoor;
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<DockerHubDoor, String> {
-        config.open().map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<DockerHubDoor, gate_core::PluginError> {
+        config.open().map_err(gate_core::PluginError::from_error)
     }
 
     /// The door's token in `X-Gate-Token`.

@@ -32,8 +32,12 @@ impl Source for GitHub {
     const EVENT_HEADER: Option<&'static str> = Some(EVENT_HEADER);
     const DELIVERY_HEADER: Option<&'static str> = Some(DELIVERY_HEADER);
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GitHubDoor, String> {
-        GitHubDoor::open(config).map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<GitHubDoor, gate_core::PluginError> {
+        GitHubDoor::open(config).map_err(gate_core::PluginError::from_error)
     }
 
     async fn receive(

@@ -80,10 +80,6 @@ pub fn sign(door: &GitHubDoor, body: &[u8]) -> Vec<Credential> {
 }
 
 fn is_hex_digest(text: &str, algorithm: HmacAlgorithm) -> bool {
-    let length = match algorithm {
-        HmacAlgorithm::Sha256 => 64,
-        HmacAlgorithm::Sha1 => 40,
-    };
     let text = text.trim();
-    text.len() == length && text.bytes().all(|b| b.is_ascii_hexdigit())
+    text.len() == algorithm.hex_len() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

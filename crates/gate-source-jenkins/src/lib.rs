@@ -26,8 +26,12 @@ impl Source for Jenkins {
     type DoorConfig = DoorConfig;
     type Door = JenkinsDoor;
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<JenkinsDoor, String> {
-        config.open().map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<JenkinsDoor, gate_core::PluginError> {
+        config.open().map_err(gate_core::PluginError::from_error)
     }
 
     /// The door's token in `X-Gate-Token`.

@@ -27,8 +27,12 @@ impl Source for Native {
     type DoorConfig = DoorConfig;
     type Door = NativeDoor;
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<NativeDoor, String> {
-        config.open().map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<NativeDoor, gate_core::PluginError> {
+        config.open().map_err(gate_core::PluginError::from_error)
     }
 
     /// `X-Gate-Signature` with the door's first secret, else its first

@@ -37,8 +37,8 @@ impl Source for PhabricatorSource {
         &self,
         _name: &str,
         config: PhabricatorDoorConfig,
-    ) -> Result<PhabricatorDoor, String> {
-        PhabricatorDoor::open(config)
+    ) -> Result<PhabricatorDoor, gate_core::PluginError> {
+        Ok(PhabricatorDoor::open(config)?)
     }
 
     /// Herald hooks check the signature (keyed with `hook_key`), feed hooks

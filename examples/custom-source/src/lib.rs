@@ -9,7 +9,9 @@ mod door;
 mod push;
 mod signature;
 
-use gate_core::{Credential, Door, Notification, RawContent, Received, Rejection, Request, Source};
+use gate_core::{
+    Credential, Door, Notification, PluginError, RawContent, Received, Rejection, Request, Source,
+};
 
 pub use door::{DoorConfig, GiteaDoor};
 
@@ -29,8 +31,8 @@ impl Source for Gitea {
     const EVENT_HEADER: Option<&'static str> = Some(EVENT_HEADER);
     const DELIVERY_HEADER: Option<&'static str> = Some(DELIVERY_HEADER);
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GiteaDoor, String> {
-        GiteaDoor::open(config)
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GiteaDoor, PluginError> {
+        Ok(GiteaDoor::open(config)?)
     }
 
     async fn receive(

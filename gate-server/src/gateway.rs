@@ -617,6 +617,11 @@ impl Gateway {
         &self.registry
     }
 
+    /// The registry, shared: a reload builds the next gateway from it.
+    pub(crate) fn registry_handle(&self) -> Arc<Registry> {
+        Arc::clone(&self.registry)
+    }
+
     /// The source of a kind, only when it is configured.
     pub fn source(&self, kind: &str) -> Option<&dyn DynSource> {
         self.doors.get(kind)?;

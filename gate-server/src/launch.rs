@@ -5,14 +5,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use gate_spool::SpoolError;
 
 use crate::config::LoadError;
+use crate::gate::{Gate, StartError};
 use crate::gateway::Checked;
-use crate::state::GateState;
-use crate::{reload, server, Config, ConfigErrors, Gateway, RegistryError, SharedGateway};
+use crate::{server, Config, ConfigErrors, Gateway, RegistryError};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +32,17 @@ pub enum LaunchError {
     },
     #[error("cannot start the runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl From<StartError> for LaunchError {
+    fn from(error: StartError) -> Self {
+        match error {
+            StartError::Registry(e) => Self::Registry(e),
+            StartError::Secrets(e) => Self::Load(LoadError::Secrets(e)),
+            StartError::Invalid(e) => Self::Invalid(e),
+            StartError::Spool(e) => Self::Spool(e),
+        }
+    }
 }
 
 /// The error and its causes on one line, as `error: cause: cause`.
@@ -79,49 +89,63 @@ pub fn check(config: Config) -> Result<Checked, LaunchError> {
 }
 
 /// Serve until SIGTERM or ctrl-c; SIGHUP reloads `path`. Spooled events of
-/// an earlier run are redelivered.
+/// an earlier run are redelivered. The [`Gate`] the embedders use, plus a
+/// listener and the signals.
 pub async fn serve(path: Option<PathBuf>) -> Result<(), LaunchError> {
     let config = load(path.as_deref()).await?;
-    // The spool outlives reloads: opened once, handed to every new gateway.
-    let state = GateState::open(&config)?;
-    let gateway = Arc::new(build(config)?.with_state(Arc::new(state)));
-    log_warnings(&gateway);
-    let listen = gateway.server().listen;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| LaunchError::Listen { listen, source })?;
-    tracing::info!(
-        %listen,
-        config = %path.as_ref().map_or("<default>".into(), |p| p.display().to_string()),
-        sources = ?gateway.registry().source_kinds(),
-        spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
-        "gate-server listening"
-    );
-    let shared = SharedGateway::new(gateway);
-    #[cfg(unix)]
-    tokio::spawn(reload::on_sighup(shared.clone(), move || {
-        let path = path.clone();
-        async move {
-            let config = load(path.as_deref()).await.map_err(|e| describe(&e))?;
-            let gateway = build(config).map_err(|e| describe(&e))?;
-            log_warnings(&gateway);
-            Ok(gateway)
+    let gate = Gate::builder(config)
+        .registry(crate::registry()?)
+        .start()
+        .await?;
+    let listen = gate.current().server().listen;
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(source) => {
+            gate.shutdown().await;
+            return Err(LaunchError::Listen { listen, source });
         }
-    }));
-    // Off unless [github_recovery] interval_seconds is set; a reload can
-    // turn it on or off.
-    tokio::spawn(crate::github_recovery::periodic(shared.clone()));
-    server::serve(shared, listener, server::shutdown_signal()).await;
+    };
+    {
+        let gateway = gate.current();
+        tracing::info!(
+            %listen,
+            config = %path.as_ref().map_or("<default>".into(), |p| p.display().to_string()),
+            sources = ?gateway.registry().source_kinds(),
+            spool_depth = gateway.state().spool.as_ref().map_or(0, |s| s.depth()),
+            "gate-server listening"
+        );
+    }
+    tokio::select! {
+        () = server::serve(&gate, listener, server::shutdown_signal()) => {}
+        () = reload_on_sighup(&gate, path.as_deref()) => {}
+    }
+    gate.shutdown().await;
     Ok(())
 }
 
-/// Configuration that works but should not stay so (`insecure_*` switches,
-/// doors needing no credential on a non-loopback listen address), once per
-/// start or reload.
-fn log_warnings(gateway: &Gateway) {
-    for warning in gateway.warnings() {
-        tracing::warn!("{warning}");
+/// Reload `path` into `gate` on every SIGHUP; never returns. A file that
+/// cannot be loaded or does not validate changes nothing but a log line.
+async fn reload_on_sighup(gate: &Gate, path: Option<&Path>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) => {
+                while hangups.recv().await.is_some() {
+                    tracing::info!("SIGHUP received: reloading the configuration");
+                    let reloaded = match load(path).await {
+                        Ok(config) => gate.reload(config).await.map_err(|e| describe(&e)),
+                        Err(error) => Err(describe(&error)),
+                    };
+                    if let Err(reason) = reloaded {
+                        tracing::error!(%reason, "new configuration refused; still serving the previous one");
+                    }
+                }
+            }
+            Err(_) => tracing::warn!("cannot listen for SIGHUP; reload is unavailable"),
+        }
     }
+    std::future::pending::<()>().await;
 }
 
 /// A whole `main`: logs to stderr (`RUST_LOG`, default `info`), a runtime,

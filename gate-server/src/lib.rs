@@ -1,6 +1,7 @@
-//! Notifications Center gateway: configuration, the HTTP service and the
-//! server loop. The binary (`main.rs`) is a thin CLI over this library, and
-//! Rust services can embed the same service in their own server.
+//! Notifications Center gateway: configuration, the running gateway
+//! ([`Gate`]), its HTTP service and the server loop. The binary (`main.rs`)
+//! is a thin CLI over this library, and Rust services embed the same
+//! [`Gate`] in their own server (docs/embedding.md).
 
 mod body;
 pub mod budget;
@@ -13,12 +14,13 @@ pub mod deliveries;
 mod gate;
 pub mod gateway;
 pub mod github_recovery;
+mod handler;
 pub mod identity;
 pub mod launch;
 mod metrics;
 mod plugins;
 mod rate_limit;
-pub mod redeliver;
+mod redeliver;
 pub mod reload;
 pub mod report;
 mod request_id;
@@ -33,6 +35,7 @@ pub mod vault;
 use std::sync::Arc;
 
 pub use config::Config;
+pub use gate::{Gate, GateBuilder, ReloadError, StartError};
 pub use gate_core::{Registry, RegistryError};
 pub use gateway::{ConfigErrors, Gateway};
 pub use service::{route, GatewayService};

@@ -1,6 +1,7 @@
-//! Configuration reload (SIGHUP): the new file is loaded and validated whole;
-//! only then is the new gateway swapped in, keeping the spool and the
-//! delivery-id memory. A bad file changes nothing but a log line.
+//! Configuration reload (`Gate::reload`, on SIGHUP for `serve`): the new
+//! configuration is validated whole; only then is the new gateway swapped
+//! in, keeping the spool and the delivery-id memory. A bad one changes
+//! nothing.
 //!
 //! Every setting read per request (doors, sinks, limits, deadlines,
 //! maintenance), the retry timings and the `[dedup]` limits apply at once.
@@ -9,7 +10,6 @@
 //! logged by name, and the running value is kept until a restart.
 
 use std::fmt::Display;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,41 +17,32 @@ use crate::gateway::Gateway;
 use crate::server::DRAIN_TIMEOUT;
 use crate::shared::SharedGateway;
 
-/// Load a new gateway with `load` and swap it in. Returns whether it did.
-pub async fn reload<F, Fut>(shared: &SharedGateway, load: F) -> bool
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Gateway, String>>,
-{
-    match load().await {
-        Ok(mut gateway) => {
-            let running = shared.current();
-            for change in needs_restart(&running, &gateway) {
-                tracing::warn!(
-                    setting = change.setting,
-                    running = %change.running,
-                    configured = %change.configured,
-                    "{} changed: it needs a restart; the running value is kept",
-                    change.setting
-                );
-            }
-            gateway.keep_running_settings(&running);
-            let state = Arc::clone(running.state());
-            let dedup = gateway.dedup_settings();
-            state
-                .dedup
-                .set_limits(Duration::from_secs(dedup.window_seconds), dedup.max_entries);
-            drop(running);
-            let old = shared.replace(Arc::new(gateway.with_state(state)));
-            tokio::spawn(close_when_idle(old));
-            tracing::info!("configuration reloaded");
-            true
-        }
-        Err(reason) => {
-            tracing::error!(%reason, "new configuration refused; still serving the previous one");
-            false
-        }
+/// Swap `gateway` in, keeping the running state and the settings that
+/// need a restart; the previous gateway closes once unused. Returns (and
+/// logs) the settings whose new value waits for a restart.
+pub(crate) fn swap_in(shared: &SharedGateway, mut gateway: Gateway) -> Vec<Change> {
+    let running = shared.current();
+    let changes = needs_restart(&running, &gateway);
+    for change in &changes {
+        tracing::warn!(
+            setting = change.setting,
+            running = %change.running,
+            configured = %change.configured,
+            "{} changed: it needs a restart; the running value is kept",
+            change.setting
+        );
     }
+    gateway.keep_running_settings(&running);
+    let state = Arc::clone(running.state());
+    let dedup = gateway.dedup_settings();
+    state
+        .dedup
+        .set_limits(Duration::from_secs(dedup.window_seconds), dedup.max_entries);
+    drop(running);
+    let old = shared.replace(Arc::new(gateway.with_state(state)));
+    tokio::spawn(close_when_idle(old));
+    tracing::info!("configuration reloaded");
+    changes
 }
 
 /// A setting whose new value waits for a restart.
@@ -132,24 +123,6 @@ pub fn needs_restart(running: &Gateway, configured: &Gateway) -> Vec<Change> {
     changes
 }
 
-/// Reload on every SIGHUP until the process ends.
-#[cfg(unix)]
-pub async fn on_sighup<F, Fut>(shared: SharedGateway, load: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<Gateway, String>>,
-{
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP; reload is unavailable");
-        return;
-    };
-    while hangups.recv().await.is_some() {
-        tracing::info!("SIGHUP received: reloading the configuration");
-        reload(&shared, &load).await;
-    }
-}
-
 /// Requests and deliveries that started on the old gateway hold it; close
 /// its sinks once they are done (or after the drain timeout).
 async fn close_when_idle(old: Arc<Gateway>) {
@@ -186,7 +159,8 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["server.max_connections", "spool.path"]
         );
-        assert!(reload(&shared, || async { Ok(gateway(next)) }).await);
+        let changes = swap_in(&shared, gateway(next));
+        assert_eq!(changes.len(), 2, "{changes:?}");
         let current = shared.current();
         assert_eq!(
             current.retry_timings(),

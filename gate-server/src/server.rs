@@ -1,5 +1,6 @@
-//! The accept loop: HTTP/1.1 and HTTP/2 connections served by hyper, with a
-//! graceful shutdown that lets in-flight requests finish.
+//! The accept loop of `gate-server serve`: HTTP/1.1 and HTTP/2 connections
+//! to a [`Gate`] served by hyper, with a graceful shutdown that lets
+//! in-flight requests finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,22 +15,20 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::connection::{Activity, AddressSlots, Deadlines, Lingering, Tracked};
-use crate::redeliver;
+use crate::gate::Gate;
 use crate::service::GatewayService;
 use crate::shared::SharedGateway;
 
 /// How long a shutdown waits for in-flight requests before giving up.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serve until `shutdown` completes, then stop accepting, let in-flight
-/// requests finish (up to [`DRAIN_TIMEOUT`]), stop redelivering and close
-/// the sinks. Spooled events are redelivered in the background meanwhile.
-pub async fn serve(
-    gateway: impl Into<SharedGateway>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) {
-    let shared: SharedGateway = gateway.into();
+/// Serve `gate` on `listener` until `shutdown` completes, then stop
+/// accepting and let in-flight requests finish (up to [`DRAIN_TIMEOUT`]).
+/// The gate keeps running: call [`Gate::shutdown`] next, which waits for
+/// the deliveries whose senders hung up, stops redelivery and closes the
+/// sinks and the spool.
+pub async fn serve(gate: &Gate, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    let shared: SharedGateway = gate.shared();
     let settings = shared.current().server().clone();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -45,10 +44,6 @@ pub async fn serve(
     // exhausting memory or file descriptors.
     let connections = Arc::new(Semaphore::new(settings.max_connections.max(1)));
     let per_address = Arc::new(AddressSlots::default());
-    let (stop_redelivery, redelivery_stopped) = tokio::sync::oneshot::channel::<()>();
-    let redelivery = tokio::spawn(redeliver::run(shared.clone(), async {
-        let _ = redelivery_stopped.await;
-    }));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -103,17 +98,7 @@ pub async fn serve(
     {
         tracing::warn!("in-flight requests still running after {DRAIN_TIMEOUT:?}; stopping anyway");
     }
-    // Deliveries whose senders hung up are not connections: wait for them
-    // too, or they would be cut before reaching a sink or the spool.
-    shared
-        .current()
-        .state()
-        .finish_deliveries(DRAIN_TIMEOUT)
-        .await;
-    let _ = stop_redelivery.send(());
-    let _ = redelivery.await;
-    shared.current().close().await;
-    tracing::info!("stopped");
+    tracing::info!("connections drained");
 }
 
 /// Streams served at once on one HTTP/2 connection (hyper's default is

@@ -13,8 +13,8 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::compat::ConfigSchema;
-use crate::gate::{self, GateRequest};
 use crate::gateway::Gateway;
+use crate::handler::{self, GateRequest};
 use crate::respond::{self, Body};
 use crate::shared::SharedGateway;
 use crate::state::on_spool;
@@ -64,7 +64,7 @@ where
             query: parts.uri.query(),
             peer,
         };
-        return gate::handle(gateway, request, body).await;
+        return handler::handle(gateway, request, body).await;
     }
     if let Some(rest) = path.strip_prefix("/deliveries") {
         if rest.is_empty() || rest.starts_with('/') {

@@ -232,7 +232,8 @@ async fn metrics_count_requests_actions_spool_and_duplicates() {
     ));
     let mut consumer = Consumer::bind(&exchange, "#").await;
     let server = Running::start(gateway).await;
-    assert_eq!(push(&server, "m-1").await.status, StatusCode::OK);
+    let first = push(&server, "m-1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
     assert_eq!(push(&server, "m-1").await.status, StatusCode::OK);
     proxy.stop();
     tokio::time::sleep(Duration::from_millis(200)).await;

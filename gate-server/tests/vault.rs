@@ -544,3 +544,81 @@ async fn docker_hub_trigger_ids_read_from_vault_reach_only_the_trigger_url() {
         format!("/api/build/v1/source/{source}/trigger/{trigger}/call/")
     );
 }
+
+/// A gate embedded from a configuration parsed in code (`Config::parse`,
+/// which keeps `vault:` references as text) resolves its doors' references
+/// at start and again at every reload, as `serve` does.
+#[tokio::test]
+async fn an_embedded_gate_resolves_vault_references_at_start_and_reload() {
+    use gate_server::{Config, Gate, StartError};
+
+    let bao = Bao::start().await;
+    bao.put_secret("gate/embedded", json!({ "webhook": "embedded-secret-1" }))
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[vault]\naddress = {:?}\ntoken = {:?}\n[spool]\npath = {:?}\n[server]\ndefault_sinks = [\"local\"]\n[sinks.local]\nkind = \"file\"\npath = {:?}\nlog = false\n[sources.GitHub.doors.acme]\nsecrets = [\"vault:secret/gate/embedded#webhook\"]\n",
+        bao.address,
+        bao.root,
+        dir.path().join("spool.redb").display().to_string(),
+        dir.path().join("out.jsonl").display().to_string(),
+    );
+    let parse = |text: &str| Config::parse("embedded.toml", text, []).expect("parses");
+
+    // No VAULT_ADDR/VAULT_TOKEN: the [vault] section alone says where.
+    let gate = Gate::builder(parse(&text))
+        .env([])
+        .start()
+        .await
+        .expect("starts with the secret read from OpenBao");
+    let service = gate.tower_service();
+    let body = common::payload("github/push-one-commit.json");
+    let status = |secret: &str| {
+        let signature = common::github_signature(secret, &body);
+        let request = common::request(
+            "POST",
+            "/gate/GitHub/acme",
+            &[
+                ("content-type", "application/json"),
+                ("x-github-event", "push"),
+                ("x-github-delivery", &common::unique("d")),
+                ("x-hub-signature-256", &signature),
+            ],
+            body.clone(),
+        );
+        let service = service.clone();
+        async move { service.route(request, None).await.status() }
+    };
+    assert_eq!(status("embedded-secret-1").await, StatusCode::OK);
+    assert_eq!(
+        status("vault:secret/gate/embedded#webhook").await,
+        StatusCode::FORBIDDEN
+    );
+
+    // A reload reads the value again.
+    bao.put_secret("gate/embedded", json!({ "webhook": "embedded-secret-2" }))
+        .await;
+    gate.reload(parse(&text)).await.expect("reloads");
+    assert_eq!(status("embedded-secret-2").await, StatusCode::OK);
+    assert_eq!(status("embedded-secret-1").await, StatusCode::FORBIDDEN);
+
+    // A missing key refuses the reload, naming where, and changes nothing.
+    let missing = text.replace("#webhook", "#nope");
+    let error = gate.reload(parse(&missing)).await.expect_err("no such key");
+    let described = gate_server::launch::describe(&error);
+    assert!(
+        described.contains("sources.GitHub.doors.acme.secrets"),
+        "{described}"
+    );
+    assert!(!described.contains("embedded-secret"), "{described}");
+    assert_eq!(status("embedded-secret-2").await, StatusCode::OK);
+    gate.shutdown().await;
+
+    // And the start, likewise.
+    let error = Gate::builder(parse(&missing))
+        .env([])
+        .start()
+        .await
+        .expect_err("no such key");
+    assert!(matches!(error, StartError::Secrets(_)), "{error:?}");
+}

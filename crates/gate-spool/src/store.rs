@@ -361,6 +361,17 @@ impl Spool {
         })
     }
 
+    /// Close the file now, releasing it for another process, even while
+    /// other holders of this value remain: every later call fails with
+    /// [`SpoolError::Unavailable`] (the gateway answers 503, nothing is
+    /// lost). Waits for a call in progress to finish first.
+    pub fn close(&self) {
+        let mut db = write(&self.db);
+        drop(db.take());
+        // No reopen: `with_db` reopens only a broken handle.
+        self.broken.store(false, Ordering::Release);
+    }
+
     /// Whether a write can be committed now (for `/ready`).
     pub fn check_writable(&self) -> Result<(), SpoolError> {
         self.with_db(|db| {

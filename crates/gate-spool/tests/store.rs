@@ -139,3 +139,24 @@ fn a_second_open_of_the_same_file_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn close_releases_the_file_while_the_value_is_still_held() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    let first = Spool::open(&path, 10).expect("open");
+    first
+        .append("rabbit", &envelope("a"), "down")
+        .expect("append");
+    assert!(Spool::open(&path, 10).is_err(), "held");
+    first.close();
+    let err = first
+        .append("rabbit", &envelope("b"), "down")
+        .expect_err("closed");
+    assert!(matches!(err, SpoolError::Unavailable(_)), "{err}");
+    let second = Spool::open(&path, 10).expect("released by close");
+    assert_eq!(
+        deliveries(&second.oldest("rabbit", 10).expect("read")),
+        ["a"]
+    );
+}

@@ -1,8 +1,10 @@
 //! An existing axum application that mounts the gateway under `/webhooks`.
 //!
-//! The gateway is a tower service ([`gate_server::GatewayTower`]): no
-//! socket and no runtime of its own, so it shares the application's listener,
-//! runtime and middleware. `nest_service` strips the `/webhooks` prefix
+//! The gateway is a running [`gate_server::Gate`] (spool, redelivery,
+//! deduplication, reload, as `gate-server serve` runs it) served as a tower
+//! service ([`gate_server::GatewayTower`], from `Gate::tower_service`): no
+//! socket of its own, so it shares the application's listener, runtime and
+//! middleware. `nest_service` strips the `/webhooks` prefix
 //! before the gateway sees the request, so a provider posts to
 //! `/webhooks/gate/GitHub/<door>` and the gateway routes `/gate/GitHub/<door>`
 //! (its `/status`, `/ready` and `/config` move to `/webhooks/...` likewise).

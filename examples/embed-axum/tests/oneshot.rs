@@ -9,7 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
-use gate_server::{Config, GatewayTower};
+use gate_server::{Config, Gate};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -20,17 +20,22 @@ const DOCKERHUB_TOKEN: &str = "0123456789abcdef0123";
 struct Fixture {
     app: axum::Router,
     out: PathBuf,
+    /// Kept running for the test: a dropped gate answers 503.
+    _gate: Gate,
     _dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    fn new() -> Self {
+    async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out.jsonl");
         let toml_text = format!(
             r#"
             [server]
             default_sinks = ["local"]
+
+            [spool]
+            path = {spool:?}
 
             [sinks.local]
             kind = "file"
@@ -44,14 +49,15 @@ impl Fixture {
             token = "{DOCKERHUB_TOKEN}"
             allow_ips = ["203.0.113.0/24"]
             "#,
-            out = out.display().to_string()
+            out = out.display().to_string(),
+            spool = dir.path().join("spool.redb").display().to_string(),
         );
         let config = Config::parse("test.toml", &toml_text, []).expect("config");
-        let registry = gate_server::registry().expect("registry");
-        let gateway = GatewayTower::from_config(config, registry).expect("gateway");
+        let gate = Gate::builder(config).start().await.expect("gate");
         Self {
-            app: gate_example_embed_axum::app(gateway),
+            app: gate_example_embed_axum::app(gate.tower_service()),
             out,
+            _gate: gate,
             _dir: dir,
         }
     }
@@ -98,7 +104,7 @@ fn github_push(path: &str, signature_secret: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn signed_github_push_under_the_prefix_reaches_the_file_sink() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let (status, body) = fixture
         .send(github_push("/webhooks/gate/GitHub/acme", SECRET))
         .await;
@@ -119,7 +125,7 @@ async fn signed_github_push_under_the_prefix_reaches_the_file_sink() {
 
 #[tokio::test]
 async fn refusals_keep_their_status_and_deliver_nothing() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let (status, _) = fixture
         .send(github_push("/webhooks/gate/GitHub/acme", "wrong"))
         .await;
@@ -136,7 +142,7 @@ async fn refusals_keep_their_status_and_deliver_nothing() {
 
 #[tokio::test]
 async fn the_application_routes_and_the_gateway_probes_both_answer() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
     let (status, body) = fixture.send(get("/hello")).await;
     assert_eq!(
@@ -159,7 +165,7 @@ async fn the_application_routes_and_the_gateway_probes_both_answer() {
 /// allow-list accepts a peer inside it and refuses one outside.
 #[tokio::test]
 async fn connect_info_becomes_the_gateway_peer() {
-    let fixture = Fixture::new();
+    let fixture = Fixture::new().await;
     let body = payload("dockerhub/push-tag.json");
     let post = |peer: [u8; 4]| {
         let mut request = Request::post(format!(

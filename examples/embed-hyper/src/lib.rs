@@ -1,28 +1,27 @@
 //! A plain hyper 1 server that owns its listener and serves the gateway
 //! beside its own routes. The application keeps control of the accept loop,
-//! connection settings and shutdown; the gateway is one async function,
-//! [`gate_server::route`], called for the requests it should answer.
-
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::IpAddr;
-use std::sync::Arc;
+//! connection settings and shutdown; the gateway is a running
+//! [`gate_server::Gate`] (spool, redelivery, deduplication, reload), called
+//! through [`GatewayTower::route`] for the requests it should answer.
 
 use bytes::Bytes;
-use gate_server::Gateway;
+use gate_server::GatewayTower;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
 use tokio::net::TcpListener;
 
 /// Accept connections until `shutdown` completes, then wait for the
-/// requests in flight and close the gateway's sinks.
+/// requests in flight. The caller shuts the gate down afterwards.
 pub async fn serve(
     listener: TcpListener,
-    gateway: Arc<Gateway>,
+    gateway: GatewayTower,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -39,9 +38,9 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let gateway = Arc::clone(&gateway);
+                let gateway = gateway.clone();
                 let service = service_fn(move |request| {
-                    handle(Arc::clone(&gateway), peer.ip(), request)
+                    handle(gateway.clone(), peer.ip(), request)
                 });
                 let connection = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
@@ -57,13 +56,12 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
-    gateway.close().await;
 }
 
 /// The application's routing: its own `/hello`, the gateway for the rest.
 /// The peer address is passed on for sources with IP allow-lists.
 async fn handle(
-    gateway: Arc<Gateway>,
+    gateway: GatewayTower,
     peer: IpAddr,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
@@ -72,5 +70,5 @@ async fn handle(
             b"hello from the hyper application\n",
         ))));
     }
-    Ok(gate_server::route(&gateway, request, Some(peer)).await)
+    Ok(gateway.route(request, Some(peer)).await)
 }

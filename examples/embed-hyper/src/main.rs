@@ -3,34 +3,30 @@
 //! (`/gate/<Source>/<door>`, `/status`...) through gate-server.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
-use gate_server::{Config, Gateway};
+use gate_server::Gate;
 
 const LISTEN: &str = "127.0.0.1:3001";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    gate_server::launch::init_logs("info");
     let path = std::env::args_os().nth(1).map(PathBuf::from);
-    let config = Config::load(path.as_deref(), std::env::vars())?;
-    let gateway = Gateway::build(config, gate_server::registry()?)
-        .map_err(|errors| anyhow::anyhow!("invalid configuration:\n{errors}"))?;
+    // As `gate-server serve` reads it, every secret resolved (`vault:` too).
+    let config = gate_server::launch::load(path.as_deref()).await?;
+    let gate = Gate::builder(config).start().await?;
     let listener = tokio::net::TcpListener::bind(LISTEN)
         .await
         .with_context(|| format!("cannot listen on {LISTEN}"))?;
     tracing::info!(listen = LISTEN, "hyper application listening");
     gate_example_embed_hyper::serve(
         listener,
-        Arc::new(gateway),
+        gate.tower_service(),
         gate_server::server::shutdown_signal(),
     )
     .await;
+    // After the last request: deliveries end, sinks flush, spool released.
+    gate.shutdown().await;
     Ok(())
 }

@@ -3,12 +3,11 @@
 //! and shutdown stops the server.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
-use gate_server::{Config, Gateway};
+use gate_server::{Config, Gate};
 use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -42,6 +41,9 @@ async fn serves_the_gateway_and_its_own_routes_on_its_listener() {
     let out = dir.path().join("out.jsonl");
     let toml_text = format!(
         r#"
+        [spool]
+        path = {spool:?}
+
         [sinks.local]
         kind = "file"
         path = {out:?}
@@ -51,11 +53,11 @@ async fn serves_the_gateway_and_its_own_routes_on_its_listener() {
         secrets = ["{SECRET}"]
         sinks = ["local"]
         "#,
-        out = out.display().to_string()
+        out = out.display().to_string(),
+        spool = dir.path().join("spool.redb").display().to_string(),
     );
     let config = Config::parse("test.toml", &toml_text, []).expect("config");
-    let gateway =
-        Gateway::build(config, gate_server::registry().expect("registry")).expect("gateway");
+    let gate = Gate::builder(config).start().await.expect("gate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -63,7 +65,7 @@ async fn serves_the_gateway_and_its_own_routes_on_its_listener() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(gate_example_embed_hyper::serve(
         listener,
-        Arc::new(gateway),
+        gate.tower_service(),
         async {
             let _ = stopped.await;
         },
@@ -122,4 +124,5 @@ async fn serves_the_gateway_and_its_own_routes_on_its_listener() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "the listener is closed"
     );
+    gate.shutdown().await;
 }

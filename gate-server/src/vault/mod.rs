@@ -56,6 +56,74 @@ pub fn load_with_secrets<'a>(
     async move { LOADER.lock().await.load(path, env).await }
 }
 
+/// Replace the `vault:` references still in a configuration read without
+/// [`load_with_secrets`] (`Config::parse`, `Config::load`, or built in code):
+/// those of the sinks' and doors' tables, which plugins interpret only when
+/// the gateway is built. Uses the configuration's `[vault]` section, else
+/// `VAULT_ADDR`/`VAULT_TOKEN` from `env`, and the process's session, as
+/// `serve` does. (Typed sections such as `[dedup] redis_url` are
+/// interpreted by the parse itself: a `vault:` there needs
+/// [`load_with_secrets`].)
+pub async fn resolve_config(
+    config: &mut Config,
+    env: &[(String, String)],
+) -> Result<(), SecretsError> {
+    let mut sources = toml::Table::new();
+    for (kind, section) in &mut config.sources {
+        let doors = into_table(std::mem::take(&mut section.doors));
+        sources.insert(
+            kind.clone(),
+            toml::Value::Table(into_table([("doors", doors)])),
+        );
+    }
+    let mut table = into_table([
+        ("sinks", into_table(std::mem::take(&mut config.sinks))),
+        ("sources", sources),
+    ]);
+    let resolved = match reference::collect(&table) {
+        Ok(found) if found.is_empty() => Ok(()),
+        Ok(_) => {
+            let settings = match &config.vault {
+                Some(settings) => settings.clone(),
+                None => VaultSettings::from_table(&toml::Table::new())?,
+            };
+            let mut loader = LOADER.lock().await;
+            loader.resolve_with(&mut table, &settings, env).await
+        }
+        Err(error) => Err(error),
+    };
+    // Put the tables back whatever happened: the configuration stays whole.
+    config.sinks = tables_of(table.remove("sinks"));
+    for (kind, entry) in tables_of(table.remove("sources")) {
+        if let Some(section) = config.sources.get_mut(&kind) {
+            section.doors = tables_of(entry.get("doors").cloned());
+        }
+    }
+    resolved
+}
+
+/// Named tables as one TOML table.
+fn into_table<K: Into<String>>(tables: impl IntoIterator<Item = (K, toml::Table)>) -> toml::Table {
+    tables
+        .into_iter()
+        .map(|(name, table)| (name.into(), toml::Value::Table(table)))
+        .collect()
+}
+
+/// The tables inside a TOML table value, by name (the inverse of [`into_table`]).
+fn tables_of(value: Option<toml::Value>) -> BTreeMap<String, toml::Table> {
+    let Some(toml::Value::Table(table)) = value else {
+        return BTreeMap::new();
+    };
+    table
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            toml::Value::Table(table) => Some((name, table)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl SecretsLoader {
     pub fn new() -> Self {
         Self::default()
@@ -78,11 +146,26 @@ impl SecretsLoader {
         table: &mut toml::Table,
         env: &[(String, String)],
     ) -> Result<(), SecretsError> {
+        if reference::collect(table)?.is_empty() {
+            return Ok(());
+        }
+        let settings = VaultSettings::from_table(table)?;
+        self.resolve_with(table, &settings, env).await
+    }
+
+    /// [`SecretsLoader::resolve`] with the `[vault]` settings given apart
+    /// (a configuration already interpreted keeps them typed).
+    async fn resolve_with(
+        &mut self,
+        table: &mut toml::Table,
+        settings: &VaultSettings,
+        env: &[(String, String)],
+    ) -> Result<(), SecretsError> {
         let found = reference::collect(table)?;
         let Some((first_location, first)) = found.iter().next() else {
             return Ok(());
         };
-        let settings = VaultSettings::from_table(table)?
+        let settings = settings
             .resolve(env)?
             .ok_or_else(|| SecretsError::NoAddress {
                 location: first_location.clone(),

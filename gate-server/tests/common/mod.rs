@@ -151,9 +151,16 @@ impl Running {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(gate_server::server::serve(gateway, listener, async {
-            let _ = stopped.await;
-        }));
+        // As `serve` runs it: a gate (redelivery included) on the listener,
+        // shut down once the listener is drained.
+        let task = tokio::spawn(async move {
+            let gate = gate_server::Gate::from_gateway(gateway);
+            gate_server::server::serve(&gate, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+            gate.shutdown().await;
+        });
         Self {
             addr,
             stop: Some(stop),

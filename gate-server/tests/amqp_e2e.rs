@@ -345,8 +345,17 @@ async fn unroutable_messages_go_to_the_catch_all_queue_through_the_alternate_exc
     let server = Running::start(common::gateway(&config(&exchange, AMQP_URL, ""))).await;
     let answer = post_push(&server, "nobody-listens").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-    assert_eq!(answer.json()["actions"][0]["status"], "delivered");
+    // Kept (it leaves the spool), and the action says where.
+    let action = &answer.json()["actions"][0];
+    assert_eq!(action["status"], "delivered", "{action}");
+    assert_eq!(action["error"]["type"], "unroutable", "{action}");
     let catch_all = format!("{exchange}.unroutable");
+    assert!(
+        action["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&catch_all) && m.contains("alternate exchange")),
+        "{action}"
+    );
     let warnings = ready_warnings(&server).await;
     assert!(
         warnings
@@ -358,10 +367,16 @@ async fn unroutable_messages_go_to_the_catch_all_queue_through_the_alternate_exc
         sink_stat(&server, "rabbit", "unroutable_kept").await,
         Some(1)
     );
-    assert_eq!(
-        sink_stat(&server, "rabbit", "catch_all_depth").await,
-        Some(1)
-    );
+    // A gauge, read every 2 s.
+    let mut depth = None;
+    for _ in 0..30 {
+        depth = sink_stat(&server, "rabbit", "catch_all_depth").await;
+        if depth == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(depth, Some(1), "catch_all_depth");
 
     // The message waits in the catch-all queue, whole, with its routing key.
     let connection = common::amqp::connect().await;

@@ -282,6 +282,16 @@ impl PrivateRedis {
         Self { port, child }
     }
 
+    /// `STOP` freezes the server (connections stay open, nothing is
+    /// answered), `CONT` resumes it.
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal}");
+    }
+
     fn kill(mut self) -> u16 {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -317,6 +327,7 @@ async fn a_redis_that_dies_and_returns_resumes_shared_deduplication() {
     assert_eq!(statuses(&down), ["delivered"]);
     let ready = call(&gate, request("GET", "/ready", &[], "")).await.json();
     assert!(ready["dedup"].is_string(), "{ready}");
+    assert_eq!(fail_open(&gate).await, 1);
 
     let _back = PrivateRedis::start(port);
     // Past the pause after a failure, the store is asked again.
@@ -334,6 +345,114 @@ async fn a_redis_that_dies_and_returns_resumes_shared_deduplication() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(resumed.status, 200);
+    let ready = call(&gate, request("GET", "/ready", &[], "")).await.json();
+    assert!(ready.get("dedup").is_none(), "{ready}");
+}
+
+async fn fail_open(gateway: &Gateway) -> u64 {
+    let metrics = call(gateway, request("GET", "/metrics", &[], ""))
+        .await
+        .text();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("gate_dedup_fail_open_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no fail-open counter: {metrics}"))
+}
+
+/// A Redis that stops answering (frozen with SIGSTOP: connections stay open,
+/// nothing comes back), including between a delivery's claim and its
+/// record: every event is still delivered (at least once), each call costs
+/// at most `redis_timeout_ms` and then none for the pause after a failure,
+/// each fail-open delivery is counted, `/ready` says why; once Redis
+/// answers again, deduplication resumes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_that_stops_answering_fails_open_after_its_timeout() {
+    let dir = tempfile::tempdir().expect("dir");
+    let redis_server = PrivateRedis::start(free_addr().port());
+    // Each delivery takes 600 ms at the sink: long enough to freeze Redis
+    // while one is in progress.
+    let sink = TestServer::start(|_| Reply::status(200).after(Duration::from_millis(600)))
+        .await
+        .expect("server");
+    let gate = gateway(&format!(
+        "[spool]\npath = {:?}\n\
+         [dedup]\nstore = \"redis\"\nredis_url = \"redis://127.0.0.1:{}\"\nkey_prefix = \"gate-test:\"\nredis_timeout_ms = 300\n\
+         [sinks.slow]\nkind = \"http\"\nurl = \"{}/hook\"\ntimeout_ms = 5000\n\
+         [sources.GitHub]\nsinks = [\"slow\"]\n[sources.GitHub.doors.acme]\nsecrets = [\"s3cret\"]\n",
+        dir.path().join("spool.redb"),
+        redis_server.port,
+        sink.url()
+    ));
+    assert_eq!(statuses(&push(&gate, "guid-a").await), ["delivered"]);
+    assert_eq!(statuses(&push(&gate, "guid-a").await), ["duplicate"]);
+
+    // guid-b is claimed, then Redis freezes while its sink works: the record
+    // cannot be written, the event is delivered all the same.
+    let in_progress = {
+        let gate = std::sync::Arc::clone(&gate);
+        tokio::spawn(async move { push(&gate, "guid-b").await })
+    };
+    let started = Instant::now();
+    while sink.requests().len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "guid-b never reached the sink"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    redis_server.signal("STOP");
+    let b = in_progress.await.expect("guid-b");
+    assert_eq!(b.status, 200, "{}", b.text());
+    assert_eq!(statuses(&b), ["delivered"]);
+    assert_eq!(fail_open(&gate).await, 1, "the record that failed");
+
+    // Within the pause after a failure, Redis is not asked: no wait, and
+    // guid-a is delivered again (at least once).
+    let asked = Instant::now();
+    let again = push(&gate, "guid-a").await;
+    assert_eq!(statuses(&again), ["delivered"], "{}", again.text());
+    assert!(
+        asked.elapsed() < Duration::from_millis(600 + 300),
+        "paid a Redis timeout: {:?}",
+        asked.elapsed()
+    );
+    // Past the pause, Redis is asked again and costs one timeout.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let asked = Instant::now();
+    let c = push(&gate, "guid-c").await;
+    assert_eq!(statuses(&c), ["delivered"], "{}", c.text());
+    let took = asked.elapsed();
+    assert!(
+        took >= Duration::from_millis(300 + 600) && took < Duration::from_millis(300 + 600 + 1500),
+        "one Redis timeout and the sink: {took:?}"
+    );
+    assert_eq!(fail_open(&gate).await, 3);
+    assert_eq!(sink.requests().len(), 4, "a, b, a again, c: each delivered");
+    let ready = call(&gate, request("GET", "/ready", &[], "")).await;
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    let reason = ready.json()["dedup"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.starts_with("redis:")
+            && reason.ends_with("delivering without shared deduplication (at least once)"),
+        "{reason}"
+    );
+
+    // Redis answers again: deduplication resumes, /ready loses its reason.
+    redis_server.signal("CONT");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let started = Instant::now();
+    loop {
+        let answer = push(&gate, "guid-d").await;
+        if answer.status == 200 && statuses(&push(&gate, "guid-d").await) == ["duplicate"] {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never resumed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let ready = call(&gate, request("GET", "/ready", &[], "")).await.json();
     assert!(ready.get("dedup").is_none(), "{ready}");
 }

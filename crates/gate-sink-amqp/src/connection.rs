@@ -1,11 +1,16 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lapin::options::ConfirmSelectOptions;
+use lapin::message::BasicReturnMessage;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{Channel, Connection, ConnectionProperties, DefaultConnectionBuilder};
+use tokio::sync::mpsc;
 
 use crate::address::Address;
+use crate::config::Unroutable;
+use crate::ledger::Ledger;
+use crate::notices::Notices;
 use crate::tls::TlsMaterial;
 use crate::topology::Safety;
 use crate::unroutable::UnroutableLog;
@@ -36,17 +41,20 @@ pub(crate) struct Link {
     generation: AtomicU64,
     /// Unroutable messages of this link's stream.
     unroutable: UnroutableLog,
-    /// Whether this link counts what reaches the catch-all queue from its
-    /// depth (the main stream's link; its exchange has the alternate one).
+    /// Whether this link is the main stream's: it reads the catch-all
+    /// queue's depth and watches the catch-all for its own messages
+    /// (`notices`); its exchange has the alternate exchange.
     counts_catch_all: bool,
 }
 
 struct Open {
     connection: Connection,
-    channel: Channel,
+    /// The publishing channel, with its confirms paired to publishes.
+    ledger: Arc<Ledger>,
     /// For reading the catch-all queue's depth: a refused declaration
     /// closes this channel, never the one messages are published on.
     admin: Channel,
+    notices: Option<Arc<Notices>>,
     safety: Safety,
     address: usize,
     generation: u64,
@@ -56,7 +64,8 @@ struct Open {
 /// seen late on an old connection never closes a newer one.
 #[derive(Clone)]
 pub(crate) struct Lease {
-    pub(crate) channel: Channel,
+    pub(crate) ledger: Arc<Ledger>,
+    pub(crate) notices: Option<Arc<Notices>>,
     generation: u64,
 }
 
@@ -117,10 +126,7 @@ impl Link {
         }
         match self.connect_any().await {
             Ok(open) => {
-                let lease = Lease {
-                    channel: open.channel.clone(),
-                    generation: open.generation,
-                };
+                let lease = open.lease();
                 let previous = lock(&self.open).replace(open);
                 if let Some(old) = previous {
                     close_in_background(old);
@@ -175,6 +181,16 @@ impl Link {
         if self.counts_catch_all {
             self.unroutable.observe_depth(depth);
         }
+        let notices = lock(&self.open).as_ref().and_then(|o| o.notices.clone());
+        if let Some(notices) = notices {
+            let bound = match notices.read_idle().await {
+                Ok(()) => notices.bind().await,
+                Err(reason) => Err(reason),
+            };
+            if let Err(reason) = bound {
+                tracing::warn!(exchange = %self.config.exchange, %reason, "cannot read or bind the notice queue");
+            }
+        }
         true
     }
 
@@ -214,11 +230,9 @@ impl Link {
     fn usable(&self) -> Option<Lease> {
         let mut open = lock(&self.open);
         let current = open.as_ref()?;
-        if current.connection.status().connected() && current.channel.status().connected() {
-            return Some(Lease {
-                channel: current.channel.clone(),
-                generation: current.generation,
-            });
+        if current.connection.status().connected() && current.ledger.channel().status().connected()
+        {
+            return Some(current.lease());
         }
         // Lost (the broker went away or closed the channel): the next
         // attempt starts with the next address.
@@ -260,7 +274,7 @@ impl Link {
                 )),
             };
             match attempt {
-                Ok((connection, channel, admin, safety, depth)) => {
+                Ok((connection, channel, admin, notices, safety, depth)) => {
                     // Read before anything is published on this connection.
                     if let (true, Some(depth)) = (self.counts_catch_all, depth) {
                         self.unroutable.observe_depth(u64::from(depth));
@@ -271,10 +285,12 @@ impl Link {
                         self.failovers.fetch_add(1, Ordering::Relaxed);
                     }
                     tracing::info!(exchange = %self.config.exchange, broker = %address, "connected to the broker");
+                    let orphans = keep_orphans(admin.clone(), &self.config);
                     return Ok(Open {
                         connection,
-                        channel,
+                        ledger: Ledger::start(channel, orphans),
                         admin,
+                        notices,
                         safety,
                         address: index,
                         generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
@@ -296,10 +312,7 @@ impl Link {
         ))
     }
 
-    async fn connect(
-        &self,
-        address: &Address,
-    ) -> Result<(Connection, Channel, Channel, Safety, Option<u32>), String> {
+    async fn connect(&self, address: &Address) -> Result<Connected, String> {
         let properties =
             ConnectionProperties::default().with_connection_name("notifications-center".into());
         let builder = DefaultConnectionBuilder::new()
@@ -328,8 +341,78 @@ impl Link {
             .create_channel()
             .await
             .map_err(|e| e.to_string())?;
-        Ok((connection, channel, admin, safety, depth))
+        // The main stream watches the catch-all for its own messages
+        // whenever the sink declared one.
+        let notices = if self.counts_catch_all
+            && self.config.declare_exchange
+            && self.config.unroutable == Unroutable::Keep
+        {
+            let name = notice_queue_name(&self.config);
+            Some(Notices::declare(&connection, self.config.catch_all_exchange(), &name).await?)
+        } else {
+            None
+        };
+        Ok((connection, channel, admin, notices, safety, depth))
     }
+}
+
+type Connected = (
+    Connection,
+    Channel,
+    Channel,
+    Option<Arc<Notices>>,
+    Safety,
+    Option<u32>,
+);
+
+impl Open {
+    fn lease(&self) -> Lease {
+        Lease {
+            ledger: Arc::clone(&self.ledger),
+            notices: self.notices.clone(),
+            generation: self.generation,
+        }
+    }
+}
+
+/// Unique per connection: the queue is exclusive to it.
+fn notice_queue_name(config: &AmqpConfig) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}.notices.{}-{nanos}",
+        config.catch_all_queue(),
+        std::process::id()
+    )
+}
+
+/// Returned messages the ledger could pair with no publish (none are
+/// expected): put in the catch-all all the same, best effort, and logged.
+fn keep_orphans(admin: Channel, config: &AmqpConfig) -> mpsc::UnboundedSender<BasicReturnMessage> {
+    let (orphans, mut arriving) = mpsc::unbounded_channel::<BasicReturnMessage>();
+    let catch_all = (config.unroutable == Unroutable::Keep).then(|| config.catch_all_exchange());
+    tokio::spawn(async move {
+        while let Some(message) = arriving.recv().await {
+            let delivery = &message.delivery;
+            tracing::error!(exchange = %delivery.exchange, routing_key = %delivery.routing_key, message_id = ?delivery.properties.message_id(), "a returned message matched no publish of this connection");
+            let Some(catch_all) = &catch_all else {
+                continue;
+            };
+            let properties =
+                crate::stream::with_origin(delivery.properties.clone(), delivery.exchange.as_str());
+            let _ = admin
+                .basic_publish(
+                    catch_all.as_str().into(),
+                    delivery.routing_key.clone(),
+                    BasicPublishOptions::default(),
+                    &delivery.data,
+                    properties,
+                )
+                .await;
+        }
+    });
+    orphans
 }
 
 fn close_in_background(old: Open) {

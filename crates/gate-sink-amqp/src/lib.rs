@@ -2,15 +2,18 @@
 //! confirmed, to a durable topic exchange.
 //!
 //! One long-lived connection and channel are shared by every request; each
-//! publish awaits its own confirm, so concurrent requests pipeline their
-//! confirms on the channel instead of waiting for one another. A message no
-//! queue is bound for is kept in a bounded catch-all queue. Several broker
+//! publish gets the broker's verdict on itself (confirmed, returned,
+//! refused), so concurrent requests pipeline their confirms on the channel
+//! instead of waiting for one another. A message no queue is bound for is
+//! kept in a bounded catch-all queue, and its action says so. Several broker
 //! addresses (a cluster) are failed over; TLS may use a client certificate.
 
 mod address;
 mod config;
 mod connection;
+mod ledger;
 mod message;
+mod notices;
 mod sink;
 mod stream;
 mod tls;

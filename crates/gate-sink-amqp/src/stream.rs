@@ -1,20 +1,17 @@
 //! One stream of messages to one exchange (the notifications, or the raw
 //! payloads): publish, await the confirm, and keep what no queue wanted.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use gate_core::{Action, ActionError, ActionStatus};
 use lapin::message::BasicReturnMessage;
-use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{BasicProperties, Confirmation};
+use lapin::BasicProperties;
 
 use crate::config::Unroutable;
 use crate::connection::{Lease, Link};
-use crate::message::short_string;
+use crate::ledger::Verdict;
 use crate::topology::Safety;
 use crate::unroutable::{Fate, UnroutableLog};
 
@@ -23,11 +20,17 @@ pub(crate) const KIND: &str = "amqp";
 /// What the broker said about one message.
 enum Outcome {
     Confirmed,
-    /// Confirmed with a message returned as unroutable: this one, or, since
-    /// lapin pairs returns with confirms by arrival, another one in flight.
+    /// Confirmed, routed by the exchange's alternate exchange to the
+    /// catch-all queue (seen in the notice queue).
+    KeptByAlternate,
+    /// This very message came back: no queue is bound for it.
     Returned(Box<BasicReturnMessage>),
     Failed(&'static str, String),
 }
+
+/// How long a confirmed publish waits for the publishes before it (which
+/// may hold its return) before it is settled anyway.
+const SETTLE_GRACE: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub(crate) struct Stream {
@@ -46,21 +49,32 @@ impl Stream {
 
     /// Publish and say what happened. The action is `delivered` only once
     /// the broker confirmed the message routed to a queue, the catch-all
-    /// queue included (through the alternate exchange, or published there
-    /// by the sink after a return, then with error type `unroutable`).
+    /// queue included: put there by the alternate exchange or by the sink
+    /// after a return, and then the action says so (error type
+    /// `unroutable`, the catch-all named).
     pub(crate) async fn deliver(
         &self,
         routing_key: &str,
         payload: &[u8],
         properties: BasicProperties,
     ) -> Action {
-        let message_id = properties.message_id().clone();
         let returned = match self
             .publish(&self.exchange, routing_key, payload, properties)
             .await
         {
             Outcome::Confirmed => {
                 return Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned()))
+            }
+            Outcome::KeptByAlternate => {
+                self.unroutable().record(Fate::KeptByBroker);
+                let queue = self.link.config().catch_all_queue();
+                return self.kept(
+                    routing_key,
+                    format!(
+                        "no queue is bound for routing key {routing_key:?} on exchange {:?}; kept in the catch-all queue {queue:?} (alternate exchange)",
+                        self.exchange
+                    ),
+                );
             }
             Outcome::Failed("nack", message)
                 if self.link.config().unroutable == Unroutable::Keep =>
@@ -79,20 +93,13 @@ impl Stream {
             Outcome::Failed(kind, message) => return self.failed(routing_key, kind, message),
             Outcome::Returned(returned) => returned,
         };
-        // Which message came back: lapin pairs returns with confirms by
-        // arrival, so it may be another request's.
-        let own = returned.delivery.routing_key.as_str() == short_string(routing_key).as_str()
-            && *returned.delivery.properties.message_id() == message_id
-            && returned.delivery.data == payload;
+        // The ledger pairs each return with its own publish: this one.
         let nobody = format!(
             "no queue is bound for routing key {routing_key:?} on exchange {:?} (returned: {} {})",
             self.exchange, returned.reply_code, returned.reply_text
         );
         if self.link.config().unroutable == Unroutable::Drop {
             self.unroutable().record(Fate::NotKept);
-            if !own {
-                return Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned()));
-            }
             let mut action = Action::skipped(KIND, &self.exchange, format!("{nobody}; dropped"));
             action.routing_key = Some(routing_key.to_owned());
             if let Some(error) = action.error.as_mut() {
@@ -100,29 +107,24 @@ impl Stream {
             }
             return action;
         }
-        // Whichever message came back is the one kept: its own bytes go to
-        // the catch-all, so a return paired with the wrong confirm loses
-        // nothing.
         match self.keep(&returned).await {
-            Ok(queue) if own => Action {
-                action: KIND.to_owned(),
-                target: self.exchange.clone(),
-                routing_key: Some(routing_key.to_owned()),
-                status: ActionStatus::Delivered,
-                error: Some(ActionError::new(
-                    "unroutable",
-                    format!("{nobody}; kept in the catch-all queue {queue:?}"),
-                )),
-            },
-            Ok(_) => Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned())),
-            Err(why) if own => self.failed(routing_key, "unroutable", format!("{nobody}; {why}")),
-            Err(why) => {
-                // Another request's message, already answered: it stays
-                // only in this log line. Rare: it takes a return paired
-                // with the wrong confirm while the catch-all is gone.
-                tracing::error!(exchange = %self.exchange, routing_key = %returned.delivery.routing_key, message_id = ?returned.delivery.properties.message_id(), %why, "an unroutable message could not be kept");
-                Action::delivered(KIND, &self.exchange, Some(routing_key.to_owned()))
-            }
+            Ok(queue) => self.kept(
+                routing_key,
+                format!("{nobody}; kept in the catch-all queue {queue:?}"),
+            ),
+            Err(why) => self.failed(routing_key, "unroutable", format!("{nobody}; {why}")),
+        }
+    }
+
+    /// Confirmed in the catch-all queue: delivered (it leaves the spool),
+    /// and the action says where it is.
+    fn kept(&self, routing_key: &str, message: String) -> Action {
+        Action {
+            action: KIND.to_owned(),
+            target: self.exchange.clone(),
+            routing_key: Some(routing_key.to_owned()),
+            status: ActionStatus::Delivered,
+            error: Some(ActionError::new("unroutable", message)),
         }
     }
 
@@ -151,21 +153,16 @@ impl Stream {
                 )
                 .await;
             why = match outcome {
-                Outcome::Confirmed => {
+                // (Only the main exchange is watched for notices.)
+                Outcome::Confirmed | Outcome::KeptByAlternate => {
                     self.unroutable().record(Fate::Kept);
                     tracing::warn!(exchange = %delivery.exchange, routing_key = %delivery.routing_key, catch_all = %queue, "unroutable message kept in the catch-all queue");
                     return Ok(queue);
                 }
-                Outcome::Returned(again) => {
+                Outcome::Returned(_) => {
                     // The catch-all queue or its binding is gone: declare
-                    // them again. The message that came back may be another
-                    // keeper's (then this one was kept): keep that one too.
+                    // them again and retry.
                     self.link.read_catch_all().await;
-                    if again.delivery.data != delivery.data {
-                        self.unroutable().record(Fate::Kept);
-                        Box::pin(self.keep_orphan(*again)).await;
-                        return Ok(queue);
-                    }
                     format!("the catch-all queue {queue:?} is not bound to {catch_all:?}")
                 }
                 Outcome::Failed("nack", _) => format!(
@@ -229,19 +226,10 @@ impl Stream {
         )
     }
 
-    /// Boxed and declared `Send`: keeping an orphan return publishes again,
-    /// a cycle the compiler cannot infer `Send` through.
-    fn publish<'a>(
-        &'a self,
-        exchange: &'a str,
-        routing_key: &'a str,
-        payload: &'a [u8],
-        properties: BasicProperties,
-    ) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
-        Box::pin(self.publish_once(exchange, routing_key, payload, properties))
-    }
-
-    async fn publish_once(
+    /// Publish `mandatory` on the connection's channel and wait for the
+    /// broker's verdict on this very message (see `ledger`); to the main
+    /// exchange, also whether its alternate exchange kept it (`notices`).
+    async fn publish(
         &self,
         exchange: &str,
         routing_key: &str,
@@ -254,71 +242,71 @@ impl Stream {
         };
         let timeout = Duration::from_millis(self.link.config().confirm_timeout_ms);
         let deadline = tokio::time::Instant::now() + timeout;
-        let published = tokio::time::timeout_at(
-            deadline,
-            lease.channel.basic_publish(
-                exchange.into(),
-                short_string(routing_key),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                payload,
-                properties,
-            ),
-        )
-        .await;
-        let confirm = match published {
-            Ok(Ok(confirm)) => confirm,
-            Ok(Err(error)) => return self.channel_failed(&lease, &error),
-            Err(_) => return self.timed_out(&lease, timeout),
+        // Watched before it is published: another confirm's emptying of the
+        // notice queue may find it before this one's confirm arrives.
+        let watched = lease
+            .notices
+            .as_ref()
+            .filter(|_| exchange == self.exchange)
+            .map(|notices| {
+                let id = properties
+                    .message_id()
+                    .as_ref()
+                    .map(|m| m.as_str().to_owned())
+                    .unwrap_or_default();
+                (notices, notices.watch(exchange, &id))
+            });
+        let ticket = match lease
+            .ledger
+            .publish(exchange, routing_key, payload, properties)
+        {
+            Ok(ticket) => ticket,
+            Err(error) => return self.channel_failed(&lease, &error),
         };
-        // The confirm is awaited to its end by a task of its own: lapin may
-        // pair another message's return with it, and that message must be
-        // kept even when this request gave up waiting (timeout, deadline).
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let keeper = self.clone();
-        tokio::spawn(async move {
-            let confirmation = confirm.await;
-            if let Err(Ok(Confirmation::Ack(Some(returned)))) = answer.send(confirmation) {
-                keeper.keep_orphan(returned).await;
+        let mut answer = ticket.verdict;
+        let verdict = loop {
+            let wait = deadline.min(tokio::time::Instant::now() + SETTLE_GRACE);
+            match tokio::time::timeout_at(wait, &mut answer).await {
+                Ok(Ok(verdict)) => break verdict,
+                Ok(Err(_)) => return Outcome::Failed("publish", "the confirm was lost".into()),
+                Err(_) if tokio::time::Instant::now() >= deadline => {
+                    return self.timed_out(&lease, timeout)
+                }
+                // Confirmed but queued behind a publish whose confirm is
+                // late: settle it with what is known.
+                Err(_) => lease.ledger.settle_now(ticket.seq),
             }
-        });
-        match tokio::time::timeout_at(deadline, answered).await {
-            Ok(Ok(Ok(Confirmation::Ack(None)))) => Outcome::Confirmed,
-            Ok(Ok(Ok(Confirmation::Ack(Some(returned)))))
-                if returned.delivery.exchange.as_str() == exchange =>
-            {
-                Outcome::Returned(Box::new(returned))
-            }
-            Ok(Ok(Ok(Confirmation::Ack(Some(foreign))))) => {
-                // Returned from another exchange: another message's return
-                // paired with this confirm (this one was routed). Keep it.
-                self.keep_orphan(foreign).await;
-                Outcome::Confirmed
-            }
-            Ok(Ok(Ok(Confirmation::Nack(_)))) => {
+        };
+        match verdict {
+            Verdict::Confirmed => match watched {
+                None => Outcome::Confirmed,
+                Some((notices, watched)) => {
+                    match tokio::time::timeout_at(deadline, notices.kept(&watched)).await {
+                        Ok(Ok(true)) => Outcome::KeptByAlternate,
+                        Ok(Ok(false)) => Outcome::Confirmed,
+                        Ok(Err(why)) => {
+                            // Confirmed into some queue, which one is
+                            // unknown; a new connection has a new notice
+                            // queue.
+                            tracing::warn!(exchange = %self.exchange, %why, "cannot tell whether the catch-all kept a message");
+                            self.link.invalidate(&lease);
+                            Outcome::Confirmed
+                        }
+                        Err(_) => {
+                            tracing::warn!(exchange = %self.exchange, "the notice queue was not read in time: cannot tell whether the catch-all kept a message");
+                            Outcome::Confirmed
+                        }
+                    }
+                }
+            },
+            Verdict::Returned(returned) => Outcome::Returned(returned),
+            Verdict::Nacked => {
                 Outcome::Failed("nack", "the broker refused the message (nack)".into())
             }
-            Ok(Ok(Ok(Confirmation::NotRequested))) => {
+            Verdict::Unconfirmed => {
                 Outcome::Failed("unconfirmed", "the channel is not in confirm mode".into())
             }
-            Ok(Ok(Err(error))) => self.channel_failed(&lease, &error),
-            Ok(Err(_)) => Outcome::Failed("publish", "the confirm was lost".into()),
-            Err(_) => self.timed_out(&lease, timeout),
-        }
-    }
-
-    /// A returned message that is not this request's (its request stopped
-    /// waiting, or lapin paired its return with another confirm): keep it
-    /// all the same.
-    async fn keep_orphan(&self, returned: BasicReturnMessage) {
-        if self.link.config().unroutable == Unroutable::Drop {
-            self.unroutable().record(Fate::NotKept);
-            return;
-        }
-        if let Err(why) = self.keep(&returned).await {
-            tracing::error!(exchange = %self.exchange, routing_key = %returned.delivery.routing_key, message_id = ?returned.delivery.properties.message_id(), %why, "an unroutable message could not be kept");
+            Verdict::Failed(error) => self.channel_failed(&lease, &error),
         }
     }
 
@@ -347,7 +335,7 @@ impl Stream {
 
 /// The same message, with the exchange it was meant for in a header, so
 /// that an operator replaying the catch-all knows where it goes.
-fn with_origin(properties: BasicProperties, exchange: &str) -> BasicProperties {
+pub(crate) fn with_origin(properties: BasicProperties, exchange: &str) -> BasicProperties {
     let mut headers: FieldTable = properties.headers().clone().unwrap_or_default();
     headers.insert(
         "x-gate-exchange".into(),

@@ -1,8 +1,7 @@
-//! Counts of messages no queue was bound for: totals for `/metrics`, and the
-//! last minute for `/ready`'s warning. Messages the broker routes to the
-//! catch-all through the alternate exchange are never seen by the publisher,
-//! so they are counted from the catch-all queue's depth, read every few
-//! seconds (growth between two readings).
+//! Counts of this sink's messages no queue was bound for, one per action
+//! that says so: totals for `/metrics`, and the last minute for `/ready`'s
+//! warning. The catch-all queue's depth (every publisher's messages, read
+//! every few seconds) is a gauge beside them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -11,7 +10,9 @@ use std::time::Instant;
 /// What became of an unroutable message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fate {
-    /// Confirmed in the catch-all queue.
+    /// Routed to the catch-all queue by the alternate exchange.
+    KeptByBroker,
+    /// Returned, then published to the catch-all queue by the sink.
     Kept,
     /// The catch-all did not take it (full, deleted): failed, spooled.
     Refused,
@@ -50,13 +51,9 @@ impl Default for UnroutableLog {
 impl UnroutableLog {
     pub(crate) fn record(&self, fate: Fate) {
         let counter = match fate {
-            // Counted by the catch-all's growth when its depth is read;
-            // counted here only when it is not (then it is the only way).
+            Fate::KeptByBroker => &self.kept,
             Fate::Kept => {
                 self.kept_by_sink.fetch_add(1, Ordering::Relaxed);
-                if self.depth().is_some() {
-                    return;
-                }
                 &self.kept
             }
             Fate::Refused => &self.refused,
@@ -66,25 +63,9 @@ impl UnroutableLog {
         self.add_recent(1);
     }
 
-    /// A reading of the catch-all queue's depth: its growth since the last
-    /// reading counts as kept, whoever put the messages there. An operator
-    /// draining it makes it shrink: not counted (a drain and new arrivals
-    /// between two readings undercount).
+    /// A reading of the catch-all queue's depth.
     pub(crate) fn observe_depth(&self, depth: u64) {
-        let previous = self.depth.swap(depth, Ordering::Relaxed);
-        if previous == u64::MAX || depth <= previous {
-            return;
-        }
-        let grown = depth - previous;
-        {
-            self.kept.fetch_add(grown, Ordering::Relaxed);
-            self.add_recent(grown);
-        }
-    }
-
-    #[cfg(test)]
-    fn kept(&self) -> u64 {
-        self.kept.load(Ordering::Relaxed)
+        self.depth.store(depth, Ordering::Relaxed);
     }
 
     fn add_recent(&self, count: u64) {
@@ -157,22 +138,15 @@ mod tests {
     }
 
     #[test]
-    fn catch_all_growth_counts_as_kept_and_draining_does_not() {
+    fn each_fate_counts_once_and_the_depth_is_a_gauge() {
         let log = UnroutableLog::default();
         log.observe_depth(10);
-        assert_eq!(log.kept(), 0, "the first reading is the baseline");
-        log.record(Fate::Kept);
+        log.record(Fate::KeptByBroker);
         log.record(Fate::Kept);
         log.observe_depth(15);
-        assert_eq!(
-            log.kept(),
-            5,
-            "5 more, 2 of them published by the sink, once"
-        );
-        log.observe_depth(0);
-        log.observe_depth(1);
-        assert_eq!(log.kept(), 6);
-        assert_eq!(log.depth(), Some(1));
-        assert_eq!(log.last_minute(), 6);
+        assert_eq!(log.stats()[0], ("unroutable_kept", 2));
+        assert_eq!(log.stats()[1], ("unroutable_kept_by_gateway", 1));
+        assert_eq!(log.depth(), Some(15));
+        assert_eq!(log.last_minute(), 2);
     }
 }

@@ -17,6 +17,7 @@ pub mod amqp;
 pub use gate_testkit::broker;
 pub mod process;
 pub mod proxy;
+pub mod redis_keys;
 
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 

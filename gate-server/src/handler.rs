@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::future::join_all;
-use gate_core::{Action, ActionStatus, ActionsReport, BuiltSink, Envelope, Request, Sink};
+use gate_core::{Action, ActionStatus, BuiltSink, Envelope, Request, Sink};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use crate::dedup::{Begin, Claim};
 use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
 use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
 use crate::identity::{event_id, notification_id, EventId};
+use crate::report::ActionsReport;
 use crate::request_id;
 use crate::respond::{self, Body};
 use crate::state::{on_spool, GateState};

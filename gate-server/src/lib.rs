@@ -22,6 +22,7 @@ mod plugins;
 mod rate_limit;
 mod redeliver;
 pub mod reload;
+pub mod report;
 mod request_id;
 mod respond;
 pub mod server;

@@ -259,13 +259,7 @@ impl Metrics {
 /// The report's word for a status (its serde name), without making a JSON
 /// value per action.
 fn status_label(status: ActionStatus) -> &'static str {
-    match status {
-        ActionStatus::Delivered => "delivered",
-        ActionStatus::Spooled => "spooled",
-        ActionStatus::Skipped => "skipped",
-        ActionStatus::Failed => "failed",
-        ActionStatus::Duplicate => "duplicate",
-    }
+    status.as_str()
 }
 
 #[cfg(test)]

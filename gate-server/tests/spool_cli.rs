@@ -18,8 +18,7 @@ fn envelope(delivery: &str) -> Envelope {
             service: "GitHub".into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: serde_json::value::RawValue::from_string("{\"n\":1}".into())
-                .expect("json"),
+            raw_content: gate_core::RawContent::from_string("{\"n\":1}".into()).expect("json"),
             kind: "push".into(),
             text: format!("event {delivery}"),
             link: String::new(),

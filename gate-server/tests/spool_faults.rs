@@ -264,7 +264,7 @@ fn envelope(delivery: &str, text: &str) -> Envelope {
             service: "GitHub".into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: serde_json::value::RawValue::from_string(
+            raw_content: gate_core::RawContent::from_string(
                 String::from_utf8(payload("github/push-three-commits.json")).expect("utf-8"),
             )
             .expect("json"),

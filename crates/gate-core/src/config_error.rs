@@ -2,12 +2,16 @@
 /// `sources.GitHub.doors.acme`) so that `config check` can point at it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]
+#[non_exhaustive]
 pub struct ConfigError {
+    /// Where, e.g. `sources.GitHub.doors.acme`.
     pub location: String,
+    /// What is wrong, one line, quoting no value.
     pub message: String,
 }
 
 impl ConfigError {
+    /// An error at `location`.
     pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             location: location.into(),

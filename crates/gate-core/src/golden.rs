@@ -10,18 +10,17 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use crate::{DynSource, Received, Rejection, Request};
+use crate::{DynSource, OpenDoor, Place, Received, Rejection, Request};
 
 const REQUEST_KEYS: [&str; 3] = ["headers", "query", "peer"];
 
-/// Header name and value pairs computed from a body, e.g. its signature.
-pub type Signer = fn(&[u8]) -> Vec<(&'static str, String)>;
-
 /// One source's golden cases.
 pub struct GoldenSuite {
+    /// The source under test, erased ([`crate::erase`]).
     pub source: Box<dyn DynSource>,
     /// The door every case goes through (named `acme`).
     pub door: toml::Table,
+    /// The folder of `<case>.json` and `<case>.expected.json` files.
     pub dir: PathBuf,
     /// Fewer cases than this fails, so a moved folder cannot pass silently.
     pub min_cases: usize,
@@ -29,9 +28,11 @@ pub struct GoldenSuite {
     pub default_headers: Vec<(&'static str, String)>,
     /// The query string when a case names none.
     pub default_query: Option<String>,
-    /// Headers computed from each body (a signature), after the defaults;
-    /// a case's own headers still win.
-    pub sign: Option<Signer>,
+    /// Sign each body with the source's own [`Source::sign`](crate::Source::sign)
+    /// for the door, as a genuine sender would (its headers after the
+    /// defaults; a case's own headers still win). Every accepted case then
+    /// also proves that `sign` makes requests the source accepts.
+    pub signed: bool,
 }
 
 impl std::fmt::Debug for GoldenSuite {
@@ -76,7 +77,7 @@ impl GoldenSuite {
             };
             let mut request_part = expected.clone();
             request_part.retain(|key, _| REQUEST_KEYS.contains(&key.as_str()));
-            let headers = self.headers(&request_part, body.as_bytes());
+            let headers = self.headers(&request_part, &door, body.as_bytes());
             let query = match request_part.get("query") {
                 Some(value) => value.as_str().map(str::to_owned),
                 None => self.default_query.clone(),
@@ -108,16 +109,28 @@ impl GoldenSuite {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
-    fn headers(&self, request_part: &Map<String, Value>, body: &[u8]) -> http::HeaderMap {
+    fn headers(
+        &self,
+        request_part: &Map<String, Value>,
+        door: &OpenDoor,
+        body: &[u8],
+    ) -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
         let given = request_part.get("headers").and_then(Value::as_object);
-        let signed = self.sign.map(|sign| sign(body)).unwrap_or_default();
+        let signed = if self.signed {
+            self.source.sign(door, body)
+        } else {
+            Vec::new()
+        };
+        assert!(
+            signed.iter().all(|c| c.place == Place::Header),
+            "the harness signs with headers only"
+        );
         let pairs = self
             .default_headers
             .iter()
-            .cloned()
-            .chain(signed)
-            .map(|(name, value)| (name.to_string(), value))
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .chain(signed.into_iter().map(|c| (c.name, c.value)))
             .chain(given.into_iter().flatten().map(|(name, value)| {
                 (
                     name.clone(),

@@ -13,9 +13,12 @@ pub use objects::from_str;
 
 /// Why a body could not be read as the expected JSON object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ObjectError {
+    /// The body is not a JSON object (an array, a string...).
     #[error("the payload must be a JSON object")]
     NotAnObject,
+    /// serde_json's message.
     #[error("{0}")]
     Json(String),
 }

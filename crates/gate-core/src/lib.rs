@@ -6,13 +6,18 @@
 //! [`register_source!`] and [`register_sink!`], which wrap `inventory` so that
 //! plugins never name it themselves.
 
+#![warn(missing_docs)]
+
 mod action;
 mod config_error;
+mod credential;
 #[cfg(feature = "testing")]
 pub mod golden;
 pub mod json;
 mod mapping;
 mod notification;
+mod plugin_error;
+mod raw_content;
 mod registry;
 mod request;
 mod secret;
@@ -24,11 +29,14 @@ pub mod sink_kit;
 mod source;
 pub mod token;
 
-pub use action::{Action, ActionError, ActionStatus, ActionsReport};
+pub use action::{Action, ActionError, ActionStatus};
 pub use async_trait::async_trait;
 pub use config_error::{without_values, ConfigError};
+pub use credential::{Credential, Place};
 pub use mapping::{GroupMapping, GroupRule, MappingConfig, Subject};
-pub use notification::{routing_segment, routing_type, Envelope, Notification};
+pub use notification::{routing_segment, Envelope, Notification};
+pub use plugin_error::{BoxError, PluginError};
+pub use raw_content::RawContent;
 pub use registry::{erase, Registry, RegistryError, SinkRegistration, SourceRegistration};
 pub use request::{Rejection, Request};
 pub use secret::{Secret, SecretError};

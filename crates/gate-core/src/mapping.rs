@@ -24,6 +24,7 @@ pub struct MappingConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupRule {
+    /// The group this rule selects.
     pub group: String,
     /// Glob patterns (`*`, `?`, `[abc]`, `{a,b}`) on the repository or
     /// project, tried on the full name (`org/repo`) and on the last segment.
@@ -39,6 +40,7 @@ pub struct GroupRule {
 pub struct Subject<'a> {
     /// Repository or project names the event is about (full names first).
     pub repositories: &'a [&'a str],
+    /// The notification text, for keyword rules.
     pub text: &'a str,
     /// Ping, membership, repository administration and the like.
     pub administrative: bool,
@@ -135,19 +137,6 @@ impl GroupMapping {
         })
     }
 
-    /// A mapping with no rules: everything goes to `group`.
-    pub fn single(group: &str) -> Self {
-        Self {
-            default_group: group.to_owned(),
-            admin_group: None,
-            rules: Vec::new(),
-            globs: GlobSet::empty(),
-            glob_rules: Vec::new(),
-            keywords: None,
-            keyword_rules: Vec::new(),
-        }
-    }
-
     /// Every group this mapping can answer, for checks against a list of
     /// known groups.
     pub fn groups(&self) -> impl Iterator<Item = &str> {
@@ -157,7 +146,7 @@ impl GroupMapping {
     }
 
     /// The group of rule `index` (as returned by the `first_*_rule` methods).
-    pub fn rule_group(&self, index: usize) -> Option<&str> {
+    pub(crate) fn rule_group(&self, index: usize) -> Option<&str> {
         self.rules.get(index).map(String::as_str)
     }
 
@@ -181,7 +170,7 @@ impl GroupMapping {
 
     /// The first rule (configuration order) with a glob matching one of
     /// `repositories`, each tried whole (`org/repo`) and by its last segment.
-    pub fn first_repository_rule(&self, repositories: &[&str]) -> Option<usize> {
+    pub(crate) fn first_repository_rule(&self, repositories: &[&str]) -> Option<usize> {
         if self.globs.is_empty() {
             return None;
         }
@@ -207,7 +196,7 @@ impl GroupMapping {
     /// The first rule (configuration order) with a keyword found in `text`,
     /// case-insensitively (Unicode lower case on both sides, as
     /// `str::to_lowercase`).
-    pub fn first_keyword_rule(&self, text: &str) -> Option<usize> {
+    pub(crate) fn first_keyword_rule(&self, text: &str) -> Option<usize> {
         let keywords = self.keywords.as_ref()?;
         // The keywords are lower-cased. On ASCII text, matching ASCII
         // case-insensitively equals matching the lower-cased text, without

@@ -1,20 +1,28 @@
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+
+use crate::RawContent;
 
 /// The message every sink receives. The seven keys are a contract with
 /// consumers (chat bots, dashboards), so they are always present.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Notification {
+    /// The service the event comes from, e.g. `GitHub`.
     pub service: String,
+    /// The project (the door, unless the payload says better).
     pub project: String,
+    /// The group, from the door's rules (or the payload, for native).
     pub group: String,
     /// The source payload, kept as the exact JSON text received: re-serialising
     /// it would cost time and could reorder or reformat what consumers parse.
+    /// Only made through the strict check ([`RawContent::parse`]).
     #[serde(rename = "rawContent")]
-    pub raw_content: Box<RawValue>,
+    pub raw_content: RawContent,
+    /// The event type, e.g. `push` (`type` in JSON).
     #[serde(rename = "type")]
     pub kind: String,
+    /// One readable line.
     pub text: String,
+    /// The best link, or `""`.
     pub link: String,
 }
 
@@ -41,12 +49,6 @@ impl Notification {
 /// The type part of a routing key: like [`routing_segment`] but dots stay,
 /// so a dotted type spans several segments. Empty parts become `_` so that
 /// no segment is empty.
-pub fn routing_type(value: &str) -> String {
-    let mut key = String::with_capacity(value.len());
-    push_routing_type(&mut key, value);
-    key
-}
-
 fn push_routing_type(key: &mut String, value: &str) {
     for (index, part) in value.split('.').enumerate() {
         if index > 0 {
@@ -86,11 +88,13 @@ pub struct Envelope {
     pub delivery: String,
     /// Registered source kind, e.g. `GitHub`.
     pub source: String,
+    /// The door name of the URL.
     pub door: String,
     /// The source's event name, e.g. `push`.
     pub event: String,
     /// Unix seconds when the gate received the request.
     pub received_at: u64,
+    /// The notification itself.
     pub notification: Notification,
 }
 
@@ -103,7 +107,7 @@ mod tests {
             service: "GitHub".into(),
             project: project.into(),
             group: group.into(),
-            raw_content: RawValue::from_string("{}".into()).expect("valid json"),
+            raw_content: RawContent::parse("{}").expect("valid json"),
             kind: kind.into(),
             text: String::new(),
             link: String::new(),

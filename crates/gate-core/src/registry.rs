@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::source::{clean_toml_error, Erased};
+use crate::source::{chain, clean_toml_error, Erased};
 use crate::{BuiltSink, ConfigError, DynSource, SinkFactory, Source, ValidatedSink};
 
 /// A source kind as linked into the binary. Made by [`register_source!`].
@@ -12,6 +12,7 @@ pub struct SourceRegistration {
 }
 
 impl SourceRegistration {
+    /// The registration of source `S` (what [`register_source!`] submits).
     pub const fn of<S: Source>() -> Self {
         Self {
             kind: S::KIND,
@@ -19,6 +20,7 @@ impl SourceRegistration {
         }
     }
 
+    /// The source's kind.
     pub fn kind(&self) -> &'static str {
         self.kind
     }
@@ -43,6 +45,7 @@ pub struct SinkRegistration {
 }
 
 impl SinkRegistration {
+    /// The registration of sink factory `F` (what [`register_sink!`] submits).
     pub const fn of<F: SinkFactory>() -> Self {
         Self {
             kind: F::KIND,
@@ -51,6 +54,7 @@ impl SinkRegistration {
         }
     }
 
+    /// The sink's kind.
     pub fn kind(&self) -> &'static str {
         self.kind
     }
@@ -65,7 +69,7 @@ fn sink_config<F: SinkFactory>(
     let config: F::Config = toml::Value::Table(table)
         .try_into()
         .map_err(|e| ConfigError::new(location, clean_toml_error(&e)))?;
-    F::validate(name, &config).map_err(|message| ConfigError::new(location, message))?;
+    F::validate(name, &config).map_err(|error| ConfigError::new(location, chain(&error)))?;
     let described = serde_json::to_value(&config)
         .map_err(|e| ConfigError::new(location, format!("cannot describe sink: {e}")))?;
     Ok((config, described))
@@ -90,7 +94,7 @@ fn build_sink<F: SinkFactory>(
     location: &str,
 ) -> Result<BuiltSink, ConfigError> {
     let (config, described) = sink_config::<F>(name, table, location)?;
-    let sink = F::build(name, config).map_err(|message| ConfigError::new(location, message))?;
+    let sink = F::build(name, config).map_err(|error| ConfigError::new(location, chain(&error)))?;
     Ok(BuiltSink {
         name: name.to_owned(),
         kind: F::KIND,
@@ -128,13 +132,18 @@ macro_rules! register_sink {
 
 /// Why the set of linked plugins cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
+    /// No source crate is linked.
     #[error("no source is registered: the binary must link at least one source crate (`use gate_source_github as _;`)")]
     NoSource,
+    /// No sink crate is linked.
     #[error("no sink is registered: the binary must link at least one sink crate (`use gate_sink_file as _;`)")]
     NoSink,
+    /// Two sources have this kind.
     #[error("source kind {0:?} is registered twice")]
     DuplicateSource(&'static str),
+    /// Two sinks have this kind.
     #[error("sink kind {0:?} is registered twice")]
     DuplicateSink(&'static str),
 }
@@ -204,6 +213,7 @@ impl Registry {
         self.sinks.keys().copied().collect()
     }
 
+    /// The source of `kind`, if linked.
     pub fn source(&self, kind: &str) -> Option<&dyn DynSource> {
         self.sources.get(kind).map(|s| s.as_ref())
     }

@@ -6,6 +6,7 @@ use http::{HeaderMap, StatusCode};
 /// nothing that ties it to a server, so sources are testable without a network.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The request headers.
     pub headers: &'a HeaderMap,
     /// The raw body, exactly as received (signatures are over these bytes).
     pub body: &'a [u8],
@@ -98,26 +99,36 @@ fn percent_decode(value: &str) -> String {
 /// Why a source refused a request. Each variant maps to one HTTP status, so
 /// every refusal becomes a clear answer, never a panic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Rejection {
+    /// A required header is absent (400).
     #[error("missing header {0}")]
     MissingHeader(&'static str),
+    /// The body or a header cannot be read (400).
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// A content type the source does not read (415).
     #[error("unsupported content type {0:?}")]
     UnsupportedMediaType(String),
+    /// No signature at all (401).
     #[error("missing signature: expected header {0}")]
     MissingSignature(&'static str),
+    /// A signature that does not verify (403).
     #[error("signature does not match")]
     BadSignature,
+    /// No token or credentials (401).
     #[error("missing credentials: {0}")]
     Unauthorized(String),
+    /// A wrong token, a peer outside the allow-list (403).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Well-formed but meaningless for this source (422).
     #[error("unprocessable: {0}")]
     Unprocessable(String),
 }
 
 impl Rejection {
+    /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::MissingHeader(_) | Rejection::Malformed(_) => StatusCode::BAD_REQUEST,

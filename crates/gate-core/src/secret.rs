@@ -18,23 +18,45 @@ pub struct Secret {
     pending: bool,
 }
 
+/// Why a configured secret cannot be resolved; names the reference, never
+/// a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SecretError {
+    /// `env:NAME` and `NAME` is not set.
     #[error("environment variable {0} is not set")]
     MissingEnv(String),
+    /// `file:PATH` cannot be read.
     #[error("cannot read secret file {path}: {reason}")]
-    File { path: String, reason: String },
+    File {
+        /// The file's path.
+        path: String,
+        /// The I/O error's kind.
+        reason: String,
+    },
+    /// The value (or the file) is empty.
     #[error("secret is empty")]
     Empty,
+    /// A scheme this crate does not resolve (`vault:` is gate-server's).
     #[error("unsupported secret reference {0:?} (use env:NAME, file:PATH or an inline value)")]
     UnsupportedScheme(String),
     /// A host reference that is not well formed; `reason` says what it
     /// expects, never a value.
     #[error("invalid reference {reference:?}: {reason}")]
-    InvalidReference { reference: String, reason: String },
+    InvalidReference {
+        /// The reference as written (never a value).
+        reference: String,
+        /// What a well-formed reference looks like.
+        reason: String,
+    },
     /// A host reference that could not be read (`vault:` ...).
     #[error("cannot read {reference}: {reason}")]
-    Unreadable { reference: String, reason: String },
+    Unreadable {
+        /// The reference as written (never a value).
+        reference: String,
+        /// Why the host could not read it.
+        reason: String,
+    },
 }
 
 impl Secret {
@@ -89,6 +111,7 @@ impl Secret {
         self.pending
     }
 
+    /// The secret's bytes, to key an HMAC or present a token; never to print.
     pub fn expose(&self) -> &[u8] {
         &self.value
     }
@@ -121,6 +144,7 @@ impl<'de> Deserialize<'de> for Secret {
 /// Serialise an optional secret as `"set"` or `"unset"` (use with
 /// `#[serde(serialize_with = "gate_core::Secret::serialize_optional")]`).
 impl Secret {
+    /// The serializer of an optional secret: `"set"` or `"unset"`.
     pub fn serialize_optional<S: Serializer>(
         secret: &Option<Secret>,
         serializer: S,

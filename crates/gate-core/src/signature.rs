@@ -8,13 +8,23 @@ use crate::Secret;
 
 /// Which HMAC a signature header uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HmacAlgorithm {
+    /// HMAC-SHA256.
     Sha256,
     /// Legacy (GitHub's `X-Hub-Signature`); only when a door allows it.
     Sha1,
 }
 
 impl HmacAlgorithm {
+    /// The length of a hex digest of this algorithm (64 for SHA-256).
+    pub fn hex_len(self) -> usize {
+        match self {
+            HmacAlgorithm::Sha256 => 64,
+            HmacAlgorithm::Sha1 => 40,
+        }
+    }
+
     fn ring(self) -> hmac::Algorithm {
         match self {
             HmacAlgorithm::Sha256 => hmac::HMAC_SHA256,

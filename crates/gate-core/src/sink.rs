@@ -4,7 +4,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{Action, Envelope};
+use crate::{Action, Envelope, PluginError};
 
 /// A destination for notifications (RabbitMQ, a file, an HTTP endpoint).
 #[async_trait]
@@ -82,19 +82,22 @@ pub trait SinkFactory: 'static {
     /// skip it. Secrets in files the sink reads itself are resolved with
     /// [`Secret::resolve`](crate::Secret::resolve), which answers `vault:`
     /// through the host ([`SecretResolver`](crate::SecretResolver)).
-    fn validate(name: &str, config: &Self::Config) -> Result<(), String> {
+    fn validate(name: &str, config: &Self::Config) -> Result<(), PluginError> {
         let _ = (name, config);
         Ok(())
     }
 
-    fn build(name: &str, config: Self::Config) -> Result<Arc<dyn Sink>, String>;
+    /// Start a sink from validated settings (inside the Tokio runtime).
+    fn build(name: &str, config: Self::Config) -> Result<Arc<dyn Sink>, PluginError>;
 }
 
 /// A sink's settings once validated, not built: what `config check` and
 /// `config show` work on.
 #[derive(Debug, Clone)]
 pub struct ValidatedSink {
+    /// The name under `[sinks]`.
     pub name: String,
+    /// The sink's kind.
     pub kind: &'static str,
     /// The settings as JSON with every secret shown as `"set"`.
     pub described: serde_json::Value,
@@ -103,10 +106,13 @@ pub struct ValidatedSink {
 /// A configured sink instance.
 #[derive(Clone)]
 pub struct BuiltSink {
+    /// The name under `[sinks]`.
     pub name: String,
+    /// The sink's kind.
     pub kind: &'static str,
     /// The settings as JSON with every secret shown as `"set"`.
     pub described: serde_json::Value,
+    /// The running sink.
     pub sink: Arc<dyn Sink>,
 }
 

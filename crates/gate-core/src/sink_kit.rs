@@ -18,9 +18,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::value::RawValue;
 
-use crate::{Action, ActionStatus, Envelope, Notification, SinkFactory};
+use crate::{Action, ActionStatus, Envelope, Notification, RawContent, SinkFactory};
 
 /// The longest a sink may take to answer one delivery, success or failure:
 /// the gateway's own default delivery deadline.
@@ -29,12 +28,15 @@ pub const DEADLINE: Duration = Duration::from_secs(8);
 /// How a sink's test reaches its destinations.
 #[async_trait]
 pub trait SinkUnderTest: Send + Sync {
-    /// Settings (the `[sinks.<name>]` table without `kind`) of a sink whose
-    /// destination accepts deliveries.
-    fn working(&self) -> toml::Table;
+    /// The sink's factory.
+    type Factory: SinkFactory;
+
+    /// Settings (the sink's own serde type, as `[sinks.<name>]` would give
+    /// it) of a sink whose destination accepts deliveries.
+    fn working(&self) -> <Self::Factory as SinkFactory>::Config;
 
     /// Settings of a sink whose destination refuses or cannot be reached.
-    fn failing(&self) -> toml::Table;
+    fn failing(&self) -> <Self::Factory as SinkFactory>::Config;
 
     /// Secret values of those settings: none may appear in an action.
     fn secrets(&self) -> Vec<String> {
@@ -47,7 +49,7 @@ pub trait SinkUnderTest: Send + Sync {
 }
 
 /// Run every check on sink `F`; panics with what went wrong (a test helper).
-pub async fn check_sink<F: SinkFactory>(destination: &impl SinkUnderTest) {
+pub async fn check_sink<F: SinkFactory>(destination: &impl SinkUnderTest<Factory = F>) {
     let working = build::<F>(destination.working());
     let first = envelope("kit-first");
     let action = deliver(&*working, &first).await;
@@ -125,7 +127,7 @@ pub fn envelope(label: &str) -> Envelope {
             service: "Kit".into(),
             project: "kit".into(),
             group: "tests".into(),
-            raw_content: RawValue::from_string(raw).unwrap_or_else(|e| panic!("raw json: {e}")),
+            raw_content: RawContent::from_string(raw).unwrap_or_else(|e| panic!("raw json: {e}")),
             kind: "check".into(),
             text: format!("sink kit {label}"),
             link: String::new(),
@@ -133,10 +135,7 @@ pub fn envelope(label: &str) -> Envelope {
     }
 }
 
-fn build<F: SinkFactory>(table: toml::Table) -> std::sync::Arc<dyn crate::Sink> {
-    let config: F::Config = toml::Value::Table(table)
-        .try_into()
-        .unwrap_or_else(|e| panic!("{}: settings do not deserialise: {e}", F::KIND));
+fn build<F: SinkFactory>(config: F::Config) -> std::sync::Arc<dyn crate::Sink> {
     F::validate("kit", &config).unwrap_or_else(|e| panic!("{}: validate refused: {e}", F::KIND));
     F::build("kit", config).unwrap_or_else(|e| panic!("{}: build failed: {e}", F::KIND))
 }

@@ -4,13 +4,20 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{ConfigError, GroupMapping, MappingConfig, Notification, Rejection, Request};
+use crate::{
+    ConfigError, Credential, GroupMapping, MappingConfig, Notification, PluginError, Rejection,
+    Request,
+};
 
 /// One configured door as a source sees it while handling a request.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Door<'a, D> {
+    /// The door name of the URL (the notification's project, usually).
     pub name: &'a str,
+    /// The door's compiled group rules.
     pub mapping: &'a GroupMapping,
+    /// The door as the source prepared it ([`Source::Door`]).
     pub settings: &'a D,
 }
 
@@ -66,10 +73,19 @@ pub trait Source: Default + Send + Sync + 'static {
     type DoorConfig: DeserializeOwned + Serialize;
     /// The door as prepared for requests (often the same as `DoorConfig`).
     type Door: Send + Sync + 'static;
+    /// The header naming the event, when the sender sends one (e.g.
+    /// `X-GitHub-Event`): `gate-server simulate --event` sets it.
+    const EVENT_HEADER: Option<&'static str> = None;
+    /// The header carrying the sender's delivery id, when there is one
+    /// (e.g. `X-GitHub-Delivery`): `simulate` sends a fresh id in it.
+    const DELIVERY_HEADER: Option<&'static str> = None;
 
-    /// Validate a door's settings; the error message names what is wrong.
-    fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, String>;
+    /// Validate a door's settings; the error names what is wrong (one
+    /// line) and keeps its cause.
+    fn open_door(&self, name: &str, config: Self::DoorConfig) -> Result<Self::Door, PluginError>;
 
+    /// Check that the request is genuine, then turn it into zero or more
+    /// notifications, or refuse it with a [`Rejection`].
     async fn receive(
         &self,
         request: &Request<'_>,
@@ -99,11 +115,25 @@ pub trait Source: Default + Send + Sync + 'static {
         let _ = door;
         false
     }
+
+    /// How a genuine sender authenticates `body` to this door: the
+    /// signature headers (computed with the door's first secret) or the
+    /// token that make [`receive`](Source::receive) accept it. This is how
+    /// `gate-server simulate` and `deliveries replay` sign a request to any
+    /// source without knowing it. The default adds nothing: a door that
+    /// needs no credential.
+    fn sign(&self, door: &Self::Door, body: &[u8]) -> Vec<Credential> {
+        let _ = (door, body);
+        Vec::new()
+    }
 }
 
 /// A door ready for requests, whatever its source.
+#[non_exhaustive]
 pub struct OpenDoor {
+    /// The door's name in the configuration.
     pub name: String,
+    /// The door's compiled group rules.
     pub mapping: GroupMapping,
     /// The door settings as JSON with every secret shown as `"set"`.
     pub described: serde_json::Value,
@@ -122,6 +152,7 @@ impl fmt::Debug for OpenDoor {
 /// A [`Source`] with its types erased, as the registry holds it.
 #[async_trait]
 pub trait DynSource: Send + Sync {
+    /// [`Source::KIND`].
     fn kind(&self) -> &'static str;
     /// Build a door from its configuration table (common keys included,
     /// `sinks` excluded). `location` prefixes error messages.
@@ -131,6 +162,7 @@ pub trait DynSource: Send + Sync {
         table: toml::Table,
         location: &str,
     ) -> Result<OpenDoor, ConfigError>;
+    /// [`Source::receive`] on an opened door.
     async fn receive(&self, request: &Request<'_>, door: &OpenDoor) -> Result<Received, Rejection>;
     /// [`Source::precheck`]: the request's head only, before its body is read.
     fn precheck(&self, request: &Request<'_>, door: &OpenDoor) -> Result<(), Rejection> {
@@ -141,6 +173,19 @@ pub trait DynSource: Send + Sync {
     fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
         let _ = door;
         false
+    }
+    /// [`Source::EVENT_HEADER`].
+    fn event_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// [`Source::DELIVERY_HEADER`].
+    fn delivery_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// [`Source::sign`].
+    fn sign(&self, door: &OpenDoor, body: &[u8]) -> Vec<Credential> {
+        let _ = (door, body);
+        Vec::new()
     }
 
     /// [`receive`](DynSource::receive) for a request that reached `door`
@@ -198,7 +243,7 @@ impl<S: Source> DynSource for Erased<S> {
         let door = self
             .0
             .open_door(name, config)
-            .map_err(|message| ConfigError::new(location, message))?;
+            .map_err(|error| ConfigError::new(location, chain(&error)))?;
         Ok(OpenDoor {
             name: name.to_owned(),
             mapping,
@@ -243,12 +288,39 @@ impl<S: Source> DynSource for Erased<S> {
     fn accepts_anonymous(&self, door: &OpenDoor) -> bool {
         settings_of::<S>(door).is_ok_and(|settings| self.0.accepts_anonymous(settings))
     }
+
+    fn event_header(&self) -> Option<&'static str> {
+        S::EVENT_HEADER
+    }
+
+    fn delivery_header(&self) -> Option<&'static str> {
+        S::DELIVERY_HEADER
+    }
+
+    fn sign(&self, door: &OpenDoor, body: &[u8]) -> Vec<Credential> {
+        settings_of::<S>(door).map_or_else(|_| Vec::new(), |settings| self.0.sign(settings, body))
+    }
 }
 
 fn settings_of<S: Source>(door: &OpenDoor) -> Result<&S::Door, Rejection> {
     door.state.downcast_ref::<S::Door>().ok_or_else(|| {
         Rejection::Forbidden(format!("door {} is not a {} door", door.name, S::KIND))
     })
+}
+
+/// A plugin's error with its causes, one line (`config check` prints it).
+pub(crate) fn chain(error: &PluginError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let line = inner.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// toml's messages are multi-line with a source excerpt; keep the first line

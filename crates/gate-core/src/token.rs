@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::{Rejection, Request, Secret};
+use crate::{Credential, Rejection, Request, Secret};
 
 /// Minimum token length, so that a door cannot be opened with a guessable one.
 pub const MIN_TOKEN_CHARS: usize = 16;
@@ -22,6 +22,7 @@ pub const TOKEN_HEADER: &str = "x-gate-token";
 
 /// Where a door accepts its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenPlaces {
     /// `X-Gate-Token`, else the `token` query parameter.
     HeaderOrQuery,
@@ -60,6 +61,17 @@ pub fn check_token(
         Some(presented) if token.matches(presented.as_bytes()) => Ok(()),
         Some(_) => Err(Rejection::Forbidden("token does not match".into())),
     }
+}
+
+/// The door's token as a sender presents it: the `X-Gate-Token` header,
+/// which [`check_token`] reads first in every [`TokenPlaces`].
+pub fn credential(token: &Secret) -> Credential {
+    // Written as senders and the documentation write it (HTTP header names
+    // are case-insensitive; TOKEN_HEADER is the lower-case form `http` wants).
+    Credential::token_header(
+        "X-Gate-Token",
+        String::from_utf8_lossy(token.expose()).into_owned(),
+    )
 }
 
 /// The token of `Authorization: Bearer <token>`; other schemes are ignored.

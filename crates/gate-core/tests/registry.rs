@@ -17,7 +17,7 @@ impl Source for Echo {
     type DoorConfig = EchoDoor;
     type Door = EchoDoor;
 
-    fn open_door(&self, _name: &str, config: EchoDoor) -> Result<EchoDoor, String> {
+    fn open_door(&self, _name: &str, config: EchoDoor) -> Result<EchoDoor, gate_core::PluginError> {
         if config.token.is_none() {
             return Err("token is required".into());
         }
@@ -50,7 +50,10 @@ impl Source for Echo {
                 service: "Echo".into(),
                 project: door.name.into(),
                 group,
-                raw_content: serde_json::value::to_raw_value(&text).expect("string"),
+                raw_content: gate_core::RawContent::from_string(
+                    serde_json::to_string(&text).expect("string"),
+                )
+                .expect("strict json"),
                 kind: "echo".into(),
                 text,
                 link: String::new(),
@@ -79,7 +82,7 @@ impl SinkFactory for Nowhere {
     const KIND: &'static str = "nowhere";
     type Config = toml::Table;
 
-    fn build(_name: &str, _config: toml::Table) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, _config: toml::Table) -> Result<Arc<dyn Sink>, gate_core::PluginError> {
         Ok(Arc::new(Nowhere))
     }
 }
@@ -206,14 +209,14 @@ impl SinkFactory for Counted {
     const KIND: &'static str = "counted";
     type Config = CountedConfig;
 
-    fn validate(_name: &str, config: &CountedConfig) -> Result<(), String> {
+    fn validate(_name: &str, config: &CountedConfig) -> Result<(), gate_core::PluginError> {
         if config.size == 0 {
             return Err("size must be positive".into());
         }
         Ok(())
     }
 
-    fn build(_name: &str, _config: CountedConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, _config: CountedConfig) -> Result<Arc<dyn Sink>, gate_core::PluginError> {
         COUNTED_BUILDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Arc::new(Counted))
     }

@@ -156,7 +156,7 @@ fn envelope(id: &str, project: &str) -> Envelope {
             service: "Bench".into(),
             project: project.into(),
             group: "ci".into(),
-            raw_content: serde_json::value::RawValue::from_string(raw).expect("raw json"),
+            raw_content: gate_core::RawContent::from_string(raw).expect("raw json"),
             kind: "push".into(),
             text: "bench".into(),
             link: String::new(),

@@ -1,7 +1,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use gate_core::{routing_segment, Action, Envelope, Sink, SinkFactory};
+use gate_core::{routing_segment, Action, Envelope, PluginError, Sink, SinkFactory};
 
 use crate::address::Address;
 use crate::connection::Link;
@@ -23,12 +23,12 @@ impl SinkFactory for AmqpSinkFactory {
 
     /// The settings, the broker URLs and the TLS files (read, never
     /// shown); no network.
-    fn validate(_name: &str, config: &AmqpConfig) -> Result<(), String> {
-        prepare(config).map(|_| ())
+    fn validate(_name: &str, config: &AmqpConfig) -> Result<(), PluginError> {
+        Ok(prepare(config).map(|_| ())?)
     }
 
     /// Called after `validate`.
-    fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: AmqpConfig) -> Result<Arc<dyn Sink>, PluginError> {
         let sink = Arc::new(AmqpSink::new(config)?);
         // Connect now so the first request does not pay for it; failure is
         // fine here: the sink reconnects on demand.

@@ -124,10 +124,7 @@ impl Stream {
             target: self.exchange.clone(),
             routing_key: Some(routing_key.to_owned()),
             status: ActionStatus::Delivered,
-            error: Some(ActionError {
-                kind: "unroutable".into(),
-                message,
-            }),
+            error: Some(ActionError::new("unroutable", message)),
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use gate_core::sink_kit::{check_sink, SinkUnderTest};
-use gate_sink_amqp::AmqpSinkFactory;
+use gate_sink_amqp::{AmqpConfig, AmqpSinkFactory};
 use lapin::options::{
     BasicGetOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
     QueueDeclareOptions, QueueDeleteOptions,
@@ -116,12 +116,14 @@ impl Broker {
 
 #[async_trait]
 impl SinkUnderTest for Broker {
-    fn working(&self) -> toml::Table {
-        self.settings(URL)
+    type Factory = AmqpSinkFactory;
+
+    fn working(&self) -> AmqpConfig {
+        settings(self.settings(URL))
     }
 
-    fn failing(&self) -> toml::Table {
-        self.settings(CLOSED)
+    fn failing(&self) -> AmqpConfig {
+        settings(self.settings(CLOSED))
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -152,6 +154,11 @@ impl SinkUnderTest for Broker {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+}
+
+/// The sink's own settings type, as `[sinks.<name>]` gives it.
+fn settings(table: toml::Table) -> AmqpConfig {
+    toml::Value::Table(table).try_into().expect("amqp settings")
 }
 
 #[tokio::test]

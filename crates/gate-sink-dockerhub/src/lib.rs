@@ -14,7 +14,7 @@ mod sink;
 
 use std::sync::Arc;
 
-use gate_core::{Sink, SinkFactory};
+use gate_core::{PluginError, Sink, SinkFactory};
 
 pub use config::DockerHubSinkConfig;
 pub use map::TriggerMap;
@@ -30,11 +30,11 @@ impl SinkFactory for DockerHubSinkFactory {
 
     /// Reads and checks the maps (local files only; no network, nothing
     /// written), so that `config check` reports a broken map with its place.
-    fn validate(_name: &str, config: &DockerHubSinkConfig) -> Result<(), String> {
-        sink::check(config)
+    fn validate(_name: &str, config: &DockerHubSinkConfig) -> Result<(), PluginError> {
+        Ok(sink::check(config)?)
     }
 
-    fn build(_name: &str, config: DockerHubSinkConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: DockerHubSinkConfig) -> Result<Arc<dyn Sink>, PluginError> {
         Ok(Arc::new(DockerHubSink::new(config)?))
     }
 }

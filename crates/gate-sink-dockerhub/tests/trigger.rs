@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gate_conduit::test_server::{Recorded, Reply, TestServer};
+use gate_core::RawContent;
 use gate_core::{Action, ActionStatus, Envelope, Notification, Sink, SinkFactory};
 use gate_sink_dockerhub::{DockerHubSinkConfig, DockerHubSinkFactory};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 const SOURCE: &str = "5c3f0a2e-8d1b-4b7e-9a6c-2f4e8d1b3a5c";
@@ -66,7 +66,7 @@ fn envelope(source: &str, event: &str, raw: &str, delivery: &str) -> Envelope {
             service: source.into(),
             project: "acme".into(),
             group: "docker".into(),
-            raw_content: RawValue::from_string(raw.into()).expect("raw"),
+            raw_content: RawContent::from_string(raw.into()).expect("raw"),
             kind: event.into(),
             text: String::new(),
             link: String::new(),
@@ -95,7 +95,7 @@ fn sink(toml_text: &str) -> Arc<dyn Sink> {
 fn build_error(toml_text: &str) -> String {
     match DockerHubSinkFactory::build("dockerhub", config(toml_text)) {
         Ok(sink) => panic!("must be refused: {sink:?}"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use commit::Committer;
 
-use gate_core::{Action, Envelope, Sink, SinkFactory};
+use gate_core::{Action, Envelope, PluginError, Sink, SinkFactory};
 use serde::{Deserialize, Serialize};
 
 mod writable;
@@ -65,24 +65,31 @@ impl SinkFactory for FileSinkFactory {
     type Config = FileConfig;
 
     /// The file is not created here: only checked to be creatable.
-    fn validate(_name: &str, config: &FileConfig) -> Result<(), String> {
+    fn validate(_name: &str, config: &FileConfig) -> Result<(), PluginError> {
         if config.path.is_none() && !config.log {
             return Err("a file sink needs a path or log = true".into());
         }
         match &config.path {
-            Some(path) => check_creatable(path).map_err(|e| format!("path: {e}")),
+            Some(path) => {
+                check_creatable(path).map_err(|e| PluginError::with_source(format!("path: {e}"), e))
+            }
             None => Ok(()),
         }
     }
 
     /// Called after `validate`; opens (creates) the file.
-    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: FileConfig) -> Result<Arc<dyn Sink>, PluginError> {
         let file = match &config.path {
             Some(path) => {
-                let file =
-                    open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-                let writer = Committer::new(file, config.fsync)
-                    .map_err(|e| format!("cannot start the writer of {}: {e}", path.display()))?;
+                let file = open(path).map_err(|e| {
+                    PluginError::with_source(format!("cannot open {}: {e}", path.display()), e)
+                })?;
+                let writer = Committer::new(file, config.fsync).map_err(|e| {
+                    PluginError::with_source(
+                        format!("cannot start the writer of {}: {e}", path.display()),
+                        e,
+                    )
+                })?;
                 Some(writer)
             }
             None => None,
@@ -186,7 +193,7 @@ gate_core::register_sink!(FileSinkFactory);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::value::RawValue;
+    use gate_core::RawContent;
 
     fn envelope(delivery: &str) -> Envelope {
         Envelope {
@@ -199,7 +206,7 @@ mod tests {
                 service: "GitHub".into(),
                 project: "acme".into(),
                 group: "ci".into(),
-                raw_content: RawValue::from_string(
+                raw_content: RawContent::from_string(
                     "{\n  \"a\": 1,\r\n  \"b\": \"x\\ny\"\n}".into(),
                 )
                 .expect("json"),
@@ -245,7 +252,9 @@ mod tests {
             log: false,
         };
         assert_eq!(
-            FileSinkFactory::validate("x", &config).unwrap_err(),
+            FileSinkFactory::validate("x", &config)
+                .unwrap_err()
+                .to_string(),
             "a file sink needs a path or log = true"
         );
     }
@@ -270,7 +279,10 @@ mod tests {
             log: false,
         };
         let refused = FileSinkFactory::validate("x", &under_a_file).unwrap_err();
-        assert!(refused.starts_with("path: cannot create"), "{refused}");
+        assert!(
+            refused.to_string().starts_with("path: cannot create"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -282,6 +294,7 @@ mod tests {
         };
         assert!(FileSinkFactory::build("x", config)
             .unwrap_err()
+            .to_string()
             .starts_with("cannot open /proc/definitely"));
     }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use gate_core::RawContent;
 use gate_core::{ActionStatus, Envelope, Sink, SinkFactory};
 use gate_sink_file::{FileConfig, FileSinkFactory};
-use serde_json::value::RawValue;
 
 fn envelope(delivery: &str) -> Envelope {
     Envelope {
@@ -18,7 +18,8 @@ fn envelope(delivery: &str) -> Envelope {
             service: "GitHub".into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: RawValue::from_string(format!("{{\"id\": {delivery:?}}}")).expect("json"),
+            raw_content: RawContent::from_string(format!("{{\"id\": {delivery:?}}}"))
+                .expect("json"),
             kind: "push".into(),
             text: format!("event {delivery}"),
             link: "https://example.org".into(),

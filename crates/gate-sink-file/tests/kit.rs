@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use gate_core::sink_kit::{check_sink, SinkUnderTest};
-use gate_sink_file::FileSinkFactory;
+use gate_sink_file::{FileConfig, FileSinkFactory};
 
 struct Files {
     dir: tempfile::TempDir,
@@ -17,18 +17,15 @@ impl Files {
 
 #[async_trait]
 impl SinkUnderTest for Files {
-    fn working(&self) -> toml::Table {
-        let mut table = toml::Table::new();
-        table.insert("path".into(), self.path().display().to_string().into());
-        table.insert("log".into(), false.into());
-        table
+    type Factory = FileSinkFactory;
+
+    fn working(&self) -> FileConfig {
+        let path = self.path().display().to_string();
+        toml::from_str(&format!("path = {path:?}\nlog = false")).expect("file settings")
     }
 
-    fn failing(&self) -> toml::Table {
-        let mut table = toml::Table::new();
-        table.insert("path".into(), "/dev/full".into());
-        table.insert("log".into(), false.into());
-        table
+    fn failing(&self) -> FileConfig {
+        toml::from_str("path = \"/dev/full\"\nlog = false").expect("file settings")
     }
 
     async fn received(&self) -> Vec<String> {

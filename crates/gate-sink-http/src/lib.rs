@@ -7,7 +7,7 @@ mod target;
 
 use std::sync::Arc;
 
-use gate_core::{Sink, SinkFactory};
+use gate_core::{PluginError, Sink, SinkFactory};
 
 pub use config::{BodyKind, HttpSinkConfig};
 pub use deliver::HttpSink;
@@ -22,11 +22,11 @@ impl SinkFactory for HttpSinkFactory {
     type Config = HttpSinkConfig;
 
     /// Making the sink opens no connection: it is the check.
-    fn validate(_name: &str, config: &HttpSinkConfig) -> Result<(), String> {
-        HttpSink::new(config.clone()).map(drop)
+    fn validate(_name: &str, config: &HttpSinkConfig) -> Result<(), PluginError> {
+        Ok(HttpSink::new(config.clone()).map(drop)?)
     }
 
-    fn build(_name: &str, config: HttpSinkConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: HttpSinkConfig) -> Result<Arc<dyn Sink>, PluginError> {
         Ok(Arc::new(HttpSink::new(config)?))
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use gate_conduit::test_server::{Reply, TestServer};
 use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
+use gate_core::RawContent;
 use gate_core::{ActionStatus, Envelope, Notification, Sink, SinkFactory};
 use gate_sink_http::{HttpSinkConfig, HttpSinkFactory};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 const RAW: &str = r#"{"ref":"refs/heads/main","repository":{"full_name":"acme/widgets"}}"#;
@@ -24,7 +24,7 @@ fn envelope() -> Envelope {
             service: "GitHub".into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: RawValue::from_string(RAW.into()).expect("raw"),
+            raw_content: RawContent::from_string(RAW.into()).expect("raw"),
             kind: "push".into(),
             text: "octocat pushed 1 commit to acme/widgets main".into(),
             link: "https://github.com/acme/widgets/compare/a...b".into(),
@@ -216,7 +216,7 @@ fn config_is_described_without_secrets_and_checked() {
     let Err(err) = HttpSinkFactory::build("out", reserved) else {
         panic!("a reserved header must be refused");
     };
-    assert!(err.contains("set by the sink itself"), "{err}");
+    assert!(err.to_string().contains("set by the sink itself"), "{err}");
     assert!(toml::from_str::<HttpSinkConfig>("url = \"ftp://x\"").is_err());
     assert!(toml::from_str::<HttpSinkConfig>("url = \"http://x\"\nbody = \"xml\"").is_err());
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use gate_conduit::test_server::{Reply, TestServer};
 use gate_core::sink_kit::{check_sink, SinkUnderTest};
-use gate_sink_http::HttpSinkFactory;
+use gate_sink_http::{HttpSinkConfig, HttpSinkFactory};
 
 const SECRET: &str = "http-kit-signing-secret-4d1e";
 
@@ -14,21 +14,19 @@ struct Endpoint {
 
 #[async_trait]
 impl SinkUnderTest for Endpoint {
-    fn working(&self) -> toml::Table {
-        let mut table = toml::Table::new();
-        table.insert("url".into(), format!("{}/hook", self.server.url()).into());
-        table.insert("secret".into(), SECRET.into());
-        table.insert("retries".into(), 0.into());
-        table
+    type Factory = HttpSinkFactory;
+
+    fn working(&self) -> HttpSinkConfig {
+        let url = format!("{}/hook", self.server.url());
+        toml::from_str(&format!("url = {url:?}\nsecret = {SECRET:?}\nretries = 0"))
+            .expect("http settings")
     }
 
-    fn failing(&self) -> toml::Table {
-        let mut table = toml::Table::new();
-        table.insert("url".into(), "http://127.0.0.1:1/hook".into());
-        table.insert("secret".into(), SECRET.into());
-        table.insert("retries".into(), 0.into());
-        table.insert("timeout_ms".into(), 2000.into());
-        table
+    fn failing(&self) -> HttpSinkConfig {
+        toml::from_str(&format!(
+            "url = \"http://127.0.0.1:1/hook\"\nsecret = {SECRET:?}\nretries = 0\ntimeout_ms = 2000"
+        ))
+        .expect("http settings")
     }
 
     fn secrets(&self) -> Vec<String> {

@@ -9,7 +9,7 @@ mod sink;
 
 use std::sync::Arc;
 
-use gate_core::{Sink, SinkFactory};
+use gate_core::{PluginError, Sink, SinkFactory};
 
 pub use config::PhabricatorSinkConfig;
 pub use sink::PhabricatorSink;
@@ -23,11 +23,11 @@ impl SinkFactory for PhabricatorSinkFactory {
     type Config = PhabricatorSinkConfig;
 
     /// Making the sink opens no connection: it is the check.
-    fn validate(_name: &str, config: &PhabricatorSinkConfig) -> Result<(), String> {
-        PhabricatorSink::new(config.clone()).map(drop)
+    fn validate(_name: &str, config: &PhabricatorSinkConfig) -> Result<(), PluginError> {
+        Ok(PhabricatorSink::new(config.clone()).map(drop)?)
     }
 
-    fn build(_name: &str, config: PhabricatorSinkConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: PhabricatorSinkConfig) -> Result<Arc<dyn Sink>, PluginError> {
         Ok(Arc::new(PhabricatorSink::new(config)?))
     }
 }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use gate_conduit::test_server::{Recorded, Reply, TestServer};
+use gate_core::RawContent;
 use gate_core::{ActionStatus, Envelope, Notification, Sink, SinkFactory};
 use gate_sink_phabricator::{PhabricatorSinkConfig, PhabricatorSinkFactory};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "api-sinktoken000000000000000000";
@@ -32,7 +32,7 @@ fn push(source: &str, event: &str, clone_url: &str) -> Envelope {
             service: source.into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: RawValue::from_string(raw.to_string()).expect("raw"),
+            raw_content: RawContent::from_string(raw.to_string()).expect("raw"),
             kind: event.into(),
             text: String::new(),
             link: String::new(),
@@ -201,5 +201,8 @@ fn config_hides_the_token_and_checks_the_url() {
     let Err(err) = PhabricatorSinkFactory::build("phab", bad) else {
         panic!("a url without scheme must be refused");
     };
-    assert_eq!(err, "conduit_url: invalid conduit url \"phab.acme.test\"");
+    assert_eq!(
+        err.to_string(),
+        "conduit_url: invalid conduit url \"phab.acme.test\""
+    );
 }

@@ -10,8 +10,7 @@ mod payload;
 mod text;
 mod token;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source};
-use serde_json::value::RawValue;
+use gate_core::{Credential, Door, Notification, RawContent, Received, Rejection, Request, Source};
 
 pub use config::{DockerHubDoor, DoorConfig, DoorError};
 pub use network::{AllowList, ClientError};
@@ -28,8 +27,20 @@ impl Source for DockerHub {
     type DoorConfig = DoorConfig;
     type Door = DockerHubDoor;
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<DockerHubDoor, String> {
-        config.open().map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<DockerHubDoor, gate_core::PluginError> {
+        config.open().map_err(gate_core::PluginError::from_error)
+    }
+
+    /// The door's token in `X-Gate-Token`.
+    fn sign(&self, door: &DockerHubDoor, _body: &[u8]) -> Vec<Credential> {
+        door.token
+            .iter()
+            .map(gate_core::token::credential)
+            .collect()
     }
 
     async fn receive(
@@ -46,7 +57,7 @@ impl Source for DockerHub {
         let repositories = [push.repository.repo_name.as_ref()];
         let group = door.group(&repositories, &text);
         let link = push.repository.repo_url.as_deref().unwrap_or("").to_owned();
-        let raw_content = RawValue::from_string(body.to_owned())
+        let raw_content = RawContent::parse(body)
             .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         Ok(Received {
             delivery: push.identity(),

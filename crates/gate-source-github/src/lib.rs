@@ -9,8 +9,9 @@ mod signature;
 mod template;
 mod text;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source, Subject};
-use serde_json::value::RawValue;
+use gate_core::{
+    Credential, Door, Notification, RawContent, Received, Rejection, Request, Source, Subject,
+};
 
 pub use config::{DoorConfig, DoorError, GitHubDoor};
 pub use template::TemplateError;
@@ -28,9 +29,15 @@ impl Source for GitHub {
     const DEFAULT_GROUP: &'static str = "default";
     type DoorConfig = DoorConfig;
     type Door = GitHubDoor;
+    const EVENT_HEADER: Option<&'static str> = Some(EVENT_HEADER);
+    const DELIVERY_HEADER: Option<&'static str> = Some(DELIVERY_HEADER);
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GitHubDoor, String> {
-        GitHubDoor::open(config).map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<GitHubDoor, gate_core::PluginError> {
+        GitHubDoor::open(config).map_err(gate_core::PluginError::from_error)
     }
 
     async fn receive(
@@ -43,9 +50,7 @@ impl Source for GitHub {
         let format = body::Format::of(request)?;
         signature::check(request, door.settings)?;
         let payload = format.payload(request.body)?;
-        gate_core::json::check_strict(&payload)
-            .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
-        let raw = RawValue::from_string(payload)
+        let raw = RawContent::from_string(payload)
             .map_err(|e| Rejection::Malformed(format!("payload is not valid JSON: {e}")))?;
         // serde would also fill the event structs from a JSON array, by
         // position; `RawValue` has no leading blanks, so one byte tells.
@@ -95,6 +100,11 @@ impl Source for GitHub {
 
     fn accepts_anonymous(&self, door: &GitHubDoor) -> bool {
         door.insecure_no_signature
+    }
+
+    /// Both headers GitHub sends, keyed with the door's first secret.
+    fn sign(&self, door: &GitHubDoor, body: &[u8]) -> Vec<Credential> {
+        signature::sign(door, body)
     }
 }
 

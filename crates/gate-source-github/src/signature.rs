@@ -1,8 +1,8 @@
 //! Webhook signature check: `X-Hub-Signature-256` (HMAC-SHA256 of the raw
 //! body), or the legacy `X-Hub-Signature` (SHA-1) when the door allows it.
 
-use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
-use gate_core::{Rejection, Request};
+use gate_core::signature::{sign_hmac_hex, verify_hmac_hex, HmacAlgorithm};
+use gate_core::{Credential, Rejection, Request};
 
 use crate::config::GitHubDoor;
 
@@ -54,11 +54,32 @@ fn presented<'a>(
         .ok_or(Rejection::BadSignature)
 }
 
-fn is_hex_digest(text: &str, algorithm: HmacAlgorithm) -> bool {
-    let length = match algorithm {
-        HmacAlgorithm::Sha256 => 64,
-        HmacAlgorithm::Sha1 => 40,
+/// What GitHub sends with a delivery: `X-Hub-Signature-256` and the legacy
+/// SHA-1 `X-Hub-Signature`, both keyed with the door's first secret (none
+/// for a door without secrets).
+pub fn sign(door: &GitHubDoor, body: &[u8]) -> Vec<Credential> {
+    let Some(key) = door.secrets.first() else {
+        return Vec::new();
     };
+    vec![
+        Credential::signature_header(
+            SHA256_HEADER,
+            format!(
+                "sha256={}",
+                sign_hmac_hex(HmacAlgorithm::Sha256, key.expose(), body)
+            ),
+        ),
+        Credential::signature_header(
+            SHA1_HEADER,
+            format!(
+                "sha1={}",
+                sign_hmac_hex(HmacAlgorithm::Sha1, key.expose(), body)
+            ),
+        ),
+    ]
+}
+
+fn is_hex_digest(text: &str, algorithm: HmacAlgorithm) -> bool {
     let text = text.trim();
-    text.len() == length && text.bytes().all(|b| b.is_ascii_hexdigit())
+    text.len() == algorithm.hex_len() && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -31,7 +31,7 @@ async fn payloads_match_their_expected_outcome() {
         min_cases: 4,
         default_headers: vec![("content-type", "application/json".to_owned())],
         default_query: Some(format!("token={TOKEN}")),
-        sign: None,
+        signed: false,
     }
     .check()
     .await;

@@ -2,9 +2,9 @@
 //! or both kinds configured (either one then suffices, but whatever is
 //! presented must be right).
 
-use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
+use gate_core::signature::{sign_hmac_hex, verify_hmac_hex, HmacAlgorithm};
 use gate_core::token::bearer;
-use gate_core::{Rejection, Request, Secret};
+use gate_core::{Credential, Rejection, Request, Secret};
 
 pub const SIGNATURE_HEADER: &str = "X-Gate-Signature";
 
@@ -67,6 +67,26 @@ impl Credentials {
             }
         }
         Ok(hex)
+    }
+
+    /// What a sender presents: a signature with the first secret, else the
+    /// first token; nothing for a door without either.
+    pub fn sign(&self, body: &[u8]) -> Vec<Credential> {
+        if let Some(key) = self.secrets.first() {
+            let hex = sign_hmac_hex(HmacAlgorithm::Sha256, key.expose(), body);
+            vec![Credential::signature_header(
+                SIGNATURE_HEADER,
+                format!("sha256={hex}"),
+            )]
+        } else if let Some(token) = self.tokens.first() {
+            let token = String::from_utf8_lossy(token.expose());
+            vec![Credential::token_header(
+                "Authorization",
+                format!("Bearer {token}"),
+            )]
+        } else {
+            Vec::new()
+        }
     }
 
     /// No credential is needed (`insecure_no_auth`).

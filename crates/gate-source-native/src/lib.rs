@@ -9,8 +9,7 @@ mod config;
 mod delivery;
 mod payload;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source};
-use serde_json::value::RawValue;
+use gate_core::{Credential, Door, Notification, RawContent, Received, Rejection, Request, Source};
 
 pub use auth::{Credentials, SIGNATURE_HEADER};
 pub use config::{DoorConfig, DoorError, NativeDoor, MIN_TOKEN_CHARS};
@@ -28,8 +27,18 @@ impl Source for Native {
     type DoorConfig = DoorConfig;
     type Door = NativeDoor;
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<NativeDoor, String> {
-        config.open().map_err(|e| e.to_string())
+    fn open_door(
+        &self,
+        _name: &str,
+        config: DoorConfig,
+    ) -> Result<NativeDoor, gate_core::PluginError> {
+        config.open().map_err(gate_core::PluginError::from_error)
+    }
+
+    /// `X-Gate-Signature` with the door's first secret, else its first
+    /// token as `Authorization: Bearer`.
+    fn sign(&self, door: &NativeDoor, body: &[u8]) -> Vec<Credential> {
+        door.credentials.sign(body)
     }
 
     async fn receive(
@@ -50,11 +59,8 @@ impl Source for Native {
             .as_deref()
             .filter(|p| !p.trim().is_empty())
             .unwrap_or(door.name);
-        let raw_content = match posted.raw_content {
-            Some(raw) => raw.to_owned(),
-            None => RawValue::from_string(body.to_owned())
-                .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?,
-        };
+        let raw_content = RawContent::parse(posted.raw_content.map_or(body, |raw| raw.get()))
+            .map_err(|e| Rejection::Malformed(format!("invalid JSON: {e}")))?;
         let notification = Notification {
             service: service.to_owned(),
             project: project.to_owned(),

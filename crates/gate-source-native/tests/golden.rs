@@ -32,7 +32,7 @@ async fn payloads_match_their_expected_outcome() {
             ("authorization", format!("Bearer {TOKEN}")),
         ],
         default_query: None,
-        sign: None,
+        signed: false,
     }
     .check()
     .await;

@@ -1,9 +1,9 @@
 //! Who may post: Herald signs its body with the hook key; feed hooks cannot
 //! sign, so they may be asked for a token in the URL or a header.
 
-use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
+use gate_core::signature::{sign_hmac_hex, verify_hmac_hex, HmacAlgorithm};
 use gate_core::token::{check_token, TokenPlaces};
-use gate_core::{Rejection, Request};
+use gate_core::{Credential, Rejection, Request};
 
 use crate::PhabricatorDoorConfig;
 
@@ -51,6 +51,19 @@ pub fn herald_head<'a>(
         return Err(Rejection::BadSignature);
     }
     Ok(Some(signature))
+}
+
+/// What Phabricator presents: Herald's signature (plain hex, no prefix)
+/// keyed with `hook_key`, and the door's token for feed hooks.
+pub fn sign(door: &PhabricatorDoorConfig, body: &[u8]) -> Vec<Credential> {
+    let signature = door.hook_key.iter().map(|key| {
+        Credential::signature_header(
+            SIGNATURE_HEADER,
+            sign_hmac_hex(HmacAlgorithm::Sha256, key.expose(), body),
+        )
+    });
+    let token = door.token.iter().map(gate_core::token::credential);
+    signature.chain(token).collect()
 }
 
 /// Whether a door takes a request with no credential at all.

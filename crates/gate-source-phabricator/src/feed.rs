@@ -1,8 +1,7 @@
 //! Legacy `feed.http-hooks` stories: a form with storyID, storyType,
 //! storyData[...], storyAuthorPHID, storyText and epoch.
 
-use gate_core::Rejection;
-use serde_json::value::RawValue;
+use gate_core::{RawContent, Rejection};
 use serde_json::{Map, Value};
 
 use crate::form;
@@ -13,7 +12,7 @@ pub struct FeedStory {
     /// The story object as the original service published it: `instanceName`
     /// (the door), then every form field with `story` dropped from its name
     /// (`storyID` → `id`, `storyData` → `data`, nested), values as sent.
-    pub raw: Box<RawValue>,
+    pub raw: RawContent,
     pub text: String,
     pub object_phid: Option<String>,
     /// `story:<storyID>`, the story's own id on its instance.
@@ -74,10 +73,7 @@ fn story_key(field: &str) -> String {
     }
 }
 
-fn story_object(
-    fields: Map<String, Value>,
-    instance_name: &str,
-) -> Result<Box<RawValue>, Rejection> {
+fn story_object(fields: Map<String, Value>, instance_name: &str) -> Result<RawContent, Rejection> {
     let mut story: Vec<(String, Value)> = Vec::with_capacity(fields.len() + 1);
     for (field, value) in fields {
         let key = story_key(&field);
@@ -122,7 +118,7 @@ fn story_object(
         }
     }
     text.push('}');
-    RawValue::from_string(text)
+    RawContent::from_string(text)
         .map_err(|e| Rejection::Malformed(format!("cannot represent the story as json: {e}")))
 }
 

@@ -1,5 +1,4 @@
-use gate_core::{Door, Notification, Received, Rejection, Request, Source};
-use serde_json::value::RawValue;
+use gate_core::{Credential, Door, Notification, RawContent, Received, Rejection, Request, Source};
 
 use crate::resolve::ObjectInfo;
 use crate::{auth, feed, herald, phid::phid_type, words, PhabricatorDoor, PhabricatorDoorConfig};
@@ -15,7 +14,7 @@ pub struct PhabricatorSource;
 
 /// What both kinds of hook boil down to before enrichment.
 struct Story {
-    raw: Box<RawValue>,
+    raw: RawContent,
     kind: String,
     object_phid: Option<String>,
     /// Feed stories come with their text; Herald hooks get one built.
@@ -38,8 +37,14 @@ impl Source for PhabricatorSource {
         &self,
         _name: &str,
         config: PhabricatorDoorConfig,
-    ) -> Result<PhabricatorDoor, String> {
-        PhabricatorDoor::open(config)
+    ) -> Result<PhabricatorDoor, gate_core::PluginError> {
+        Ok(PhabricatorDoor::open(config)?)
+    }
+
+    /// Herald hooks check the signature (keyed with `hook_key`), feed hooks
+    /// the token; each kind of hook ignores the other header.
+    fn sign(&self, door: &PhabricatorDoor, body: &[u8]) -> Vec<Credential> {
+        auth::sign(&door.config, body)
     }
 
     async fn receive(
@@ -145,7 +150,9 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
     auth::check_herald(request, config)?;
     let body = std::str::from_utf8(request.body)
         .map_err(|_| Rejection::Malformed("body is not utf-8".into()))?;
-    gate_core::json::check_strict(body)
+    // Strictly, before the typed parse: what the full parser refuses is
+    // not read at all.
+    let raw = RawContent::parse(body)
         .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))?;
     let hook = herald::parse(body)?;
     let kind = hook
@@ -156,8 +163,6 @@ fn herald_story(request: &Request<'_>, config: &PhabricatorDoorConfig) -> Result
         .or_else(|| phid_type(&hook.object.phid))
         .ok_or_else(|| Rejection::Malformed("herald webhook object has no type".into()))?
         .to_owned();
-    let raw = RawValue::from_string(body.to_owned())
-        .map_err(|e| Rejection::Malformed(format!("not a herald webhook: {e}")))?;
     let fallback = words::herald_text(&kind, &hook.object.phid, &hook);
     Ok(Story {
         raw,

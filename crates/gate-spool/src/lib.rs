@@ -38,7 +38,7 @@ pub(crate) mod test_support {
                 service: "GitHub".into(),
                 project: "acme".into(),
                 group: "ci".into(),
-                raw_content: serde_json::value::RawValue::from_string("{\"x\": [1, 2]}".into())
+                raw_content: gate_core::RawContent::from_string("{\"x\": [1, 2]}".into())
                     .expect("json"),
                 kind: "push".into(),
                 text: "t".into(),

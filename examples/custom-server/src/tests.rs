@@ -139,3 +139,93 @@ async fn signed_gitea_push_reaches_the_file_sink() {
         .starts_with("https://gitea.acme.example/acme/widgets/compare/"));
     assert_eq!(notification["rawContent"]["total_commits"], 2);
 }
+
+/// `simulate --url` against a running gateway: the third-party source signs
+/// the request itself (`Source::sign`), so the gateway accepts it when the
+/// simulating configuration has the door's secret, and refuses it when not.
+#[tokio::test]
+async fn simulate_signs_a_third_party_source_for_a_running_gateway() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.jsonl");
+    let door = |secret: &str| {
+        format!(
+            r#"
+            [sinks.local]
+            kind = "file"
+            path = {out:?}
+            log = false
+
+            [sources.Gitea.doors.acme]
+            secrets = ["{secret}"]
+            sinks = ["local"]
+            "#,
+            out = out.display().to_string()
+        )
+    };
+    let config = Config::parse("served.toml", &door("gitea-secret"), []).expect("config");
+    let gateway =
+        Gateway::build(config, gate_server::registry().expect("registry")).expect("gateway");
+    let gate = gate_server::Gate::from_gateway(std::sync::Arc::new(gateway));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = gate_server::server::serve(&gate, listener, async {
+        let _ = stopped.await;
+    });
+
+    let payload = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../custom-source/payloads/push-two-commits.json"
+    ));
+    let simulate = |secret: &str| {
+        let path = dir.path().join(format!("{secret}.toml"));
+        std::fs::write(&path, door(secret)).expect("write config");
+        gate_server::cli::simulate::SimulateArgs {
+            source: "Gitea".into(),
+            door: "acme".into(),
+            payload: payload.clone(),
+            event: Some("push".into()),
+            headers: Vec::new(),
+            query: None,
+            unsigned: false,
+            send: false,
+            url: Some(format!("http://{address}")),
+            config: Some(path),
+        }
+    };
+
+    let checks = async {
+        let (report, code) = gate_server::cli::simulate::outcome(&simulate("gitea-secret")).await;
+        let report = report.expect("a report");
+        assert_eq!(code, 0, "{report}");
+        assert_eq!(report["status"], 200, "{report}");
+        assert_eq!(report["answer"]["actions"][0]["status"], "delivered");
+        assert!(
+            report["credentials"]["X-Gitea-Signature"]
+                .as_str()
+                .is_some_and(|s| s.len() == 64),
+            "{report}"
+        );
+        let written = std::fs::read_to_string(&out).expect("the file sink wrote");
+        assert_eq!(written.lines().count(), 1, "{written}");
+
+        let (report, code) = gate_server::cli::simulate::outcome(&simulate("not-the-secret")).await;
+        let report = report.expect("a report");
+        assert_eq!(code, 1, "{report}");
+        assert_eq!(report["status"], 403, "{report}");
+        assert_eq!(
+            report["answer"]["error"]["type"], "bad_signature",
+            "{report}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&out).expect("read").lines().count(),
+            1,
+            "a refused request delivers nothing"
+        );
+        let _ = stop.send(());
+    };
+    tokio::join!(serving, checks);
+    gate.shutdown().await;
+}

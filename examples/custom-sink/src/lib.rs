@@ -13,7 +13,7 @@ pub use sink::NatsSink;
 
 use std::sync::Arc;
 
-use gate_core::{Sink, SinkFactory};
+use gate_core::{PluginError, Sink, SinkFactory};
 
 /// Registered as sink kind `nats`.
 #[derive(Debug)]
@@ -24,13 +24,13 @@ impl SinkFactory for NatsSinkFactory {
     type Config = NatsConfig;
 
     /// No network here: `config check` runs this alone.
-    fn validate(_name: &str, config: &NatsConfig) -> Result<(), String> {
-        config.check()
+    fn validate(_name: &str, config: &NatsConfig) -> Result<(), PluginError> {
+        Ok(config.check()?)
     }
 
     /// Connects lazily, on the first delivery: a broker that is down at
     /// start is a failed (spooled) delivery, not a refused start.
-    fn build(_name: &str, config: NatsConfig) -> Result<Arc<dyn Sink>, String> {
+    fn build(_name: &str, config: NatsConfig) -> Result<Arc<dyn Sink>, PluginError> {
         config.check()?;
         Ok(Arc::new(NatsSink::new(config)))
     }

@@ -5,7 +5,7 @@
 use async_nats::jetstream;
 use async_trait::async_trait;
 use gate_core::sink_kit::{check_sink, SinkUnderTest};
-use gate_example_nats_sink::NatsSinkFactory;
+use gate_example_nats_sink::{NatsConfig, NatsSinkFactory};
 
 const NATS: &str = "nats://127.0.0.1:4222";
 
@@ -39,24 +39,22 @@ impl Stream {
 
 #[async_trait]
 impl SinkUnderTest for Stream {
-    fn working(&self) -> toml::Table {
-        toml::toml! { url = "nats://127.0.0.1:4222" }
-            .into_iter()
-            .chain([(
-                "subject_prefix".to_owned(),
-                toml::Value::String(self.prefix.clone()),
-            )])
-            .collect()
+    type Factory = NatsSinkFactory;
+
+    fn working(&self) -> NatsConfig {
+        let prefix = &self.prefix;
+        toml::from_str(&format!(
+            "url = \"nats://127.0.0.1:4222\"\nsubject_prefix = {prefix:?}"
+        ))
+        .expect("nats settings")
     }
 
-    fn failing(&self) -> toml::Table {
-        toml::toml! { url = "nats://127.0.0.1:1" timeout_ms = 1500 }
-            .into_iter()
-            .chain([(
-                "subject_prefix".to_owned(),
-                toml::Value::String(self.prefix.clone()),
-            )])
-            .collect()
+    fn failing(&self) -> NatsConfig {
+        let prefix = &self.prefix;
+        toml::from_str(&format!(
+            "url = \"nats://127.0.0.1:1\"\ntimeout_ms = 1500\nsubject_prefix = {prefix:?}"
+        ))
+        .expect("nats settings")
     }
 
     async fn received(&self) -> Vec<String> {

@@ -9,8 +9,9 @@ mod door;
 mod push;
 mod signature;
 
-use gate_core::{Door, Notification, Received, Rejection, Request, Source};
-use serde_json::value::RawValue;
+use gate_core::{
+    Credential, Door, Notification, PluginError, RawContent, Received, Rejection, Request, Source,
+};
 
 pub use door::{DoorConfig, GiteaDoor};
 
@@ -27,9 +28,11 @@ impl Source for Gitea {
     const KIND: &'static str = "Gitea";
     type DoorConfig = DoorConfig;
     type Door = GiteaDoor;
+    const EVENT_HEADER: Option<&'static str> = Some(EVENT_HEADER);
+    const DELIVERY_HEADER: Option<&'static str> = Some(DELIVERY_HEADER);
 
-    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GiteaDoor, String> {
-        GiteaDoor::open(config)
+    fn open_door(&self, _name: &str, config: DoorConfig) -> Result<GiteaDoor, PluginError> {
+        Ok(GiteaDoor::open(config)?)
     }
 
     async fn receive(
@@ -58,7 +61,9 @@ impl Source for Gitea {
         }
         let body = std::str::from_utf8(request.body)
             .map_err(|_| Rejection::Malformed("body is not UTF-8".into()))?;
-        let raw = RawValue::from_string(body.to_owned())
+        // The strict parse: JSON that serde_json's own full parser would
+        // refuse (a lone surrogate escape...) never becomes a notification.
+        let raw = RawContent::parse(body)
             .map_err(|e| Rejection::Malformed(format!("body is not valid JSON: {e}")))?;
         let push = push::parse(raw.get())?;
         let text = push.text();
@@ -78,6 +83,11 @@ impl Source for Gitea {
                 link,
             }],
         })
+    }
+
+    /// What Gitea sends: `X-Gitea-Signature`, keyed with the first secret.
+    fn sign(&self, door: &GiteaDoor, body: &[u8]) -> Vec<Credential> {
+        signature::sign(&door.secrets, body)
     }
 
     /// What `receive` refuses without the body, checked before it is read:

@@ -1,8 +1,8 @@
 //! `X-Gitea-Signature`: lower-case hex HMAC-SHA256 of the raw body, keyed
 //! with the webhook secret, with no `sha256=` prefix (unlike GitHub).
 
-use gate_core::signature::{verify_hmac_hex, HmacAlgorithm};
-use gate_core::{Rejection, Request, Secret};
+use gate_core::signature::{sign_hmac_hex, verify_hmac_hex, HmacAlgorithm};
+use gate_core::{Credential, Rejection, Request, Secret};
 
 const SIGNATURE_HEADER: &str = "X-Gitea-Signature";
 
@@ -14,6 +14,21 @@ pub fn check(request: &Request<'_>, secrets: &[Secret]) -> Result<(), Rejection>
     } else {
         Err(Rejection::BadSignature)
     }
+}
+
+/// The header Gitea sends, keyed with the first secret (the one Gitea has
+/// while older ones are still accepted during a rotation).
+pub fn sign(secrets: &[Secret], body: &[u8]) -> Vec<Credential> {
+    secrets
+        .first()
+        .map(|key| {
+            Credential::signature_header(
+                SIGNATURE_HEADER,
+                sign_hmac_hex(HmacAlgorithm::Sha256, key.expose(), body),
+            )
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Refused before the body is read: no signature header.

@@ -1,4 +1,5 @@
-//! Golden tests: every `payloads/<case>.json` is sent, signed, with the
+//! Golden tests: every `payloads/<case>.json` is sent, signed by the source's
+//! own `Source::sign`, with the
 //! headers named in `<case>.expected.json` (event and delivery id), and must
 //! give the rest of that file: the notifications (an empty list for a
 //! filtered event). The harness is gate-core's (feature `testing`), the same
@@ -9,12 +10,6 @@ mod common;
 use std::path::Path;
 
 use gate_core::golden::GoldenSuite;
-use gate_core::signature::{sign_hmac_hex, HmacAlgorithm};
-
-fn signature(body: &[u8]) -> Vec<(&'static str, String)> {
-    let tag = sign_hmac_hex(HmacAlgorithm::Sha256, common::SECRET.as_bytes(), body);
-    vec![("x-gitea-signature", tag)]
-}
 
 #[tokio::test]
 async fn every_payload_gives_its_expected_notifications() {
@@ -25,7 +20,7 @@ async fn every_payload_gives_its_expected_notifications() {
         min_cases: 4,
         default_headers: vec![("content-type", "application/json".to_owned())],
         default_query: None,
-        sign: Some(signature),
+        signed: true,
     }
     .check()
     .await;

@@ -13,6 +13,8 @@ use gate_conduit::http::Client;
 use http::{header, Method};
 use serde_json::Value;
 
+use gate_core::Place;
+
 use super::credentials;
 use crate::config::load_with_secrets;
 
@@ -171,16 +173,17 @@ async fn replay(
     let config = load_with_secrets(config, std::env::vars())
         .await
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    let table = config
+    let (kind, table) = config
         .sources
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(&kind))
-        .and_then(|(_, section)| section.doors.get(&door))
+        .and_then(|(name, section)| Some((name.clone(), section.doors.get(&door)?.clone())))
         .ok_or_else(|| {
             Failure::Usage(format!("no door {door:?} of {kind} in the configuration"))
         })?;
-    let credentials = credentials::for_door(&kind, table, body.as_bytes())
-        .map_err(|e| Failure::Usage(format!("sources.{kind}.doors.{door}: {e}")))?;
+    let registry = crate::registry().map_err(|e| Failure::Usage(e.to_string()))?;
+    let credentials = credentials::for_door(&registry, &kind, &door, table, body.as_bytes())
+        .map_err(Failure::Usage)?;
 
     let replay_id = format!(
         "replay-{}",
@@ -188,15 +191,16 @@ async fn replay(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())
     );
-    let query: Vec<&str> = record["query"]
+    let kept: Vec<&str> = record["query"]
         .as_str()
         .unwrap_or_default()
         .split('&')
         .filter(|pair| !pair.is_empty() && !pair.ends_with("=[redacted]"))
         .collect();
+    let kept = (!kept.is_empty()).then(|| kept.join("&"));
     let mut uri = format!("{base}/gate/{}/{}", encode(&kind), encode(&door));
-    if !query.is_empty() {
-        uri = format!("{uri}?{}", query.join("&"));
+    if let Some(query) = credentials::with_query(kept.as_deref(), &credentials) {
+        uri = format!("{uri}?{query}");
     }
     let mut request = http::Request::builder().method(Method::POST).uri(&uri);
     for pair in record["headers"].as_array().into_iter().flatten() {
@@ -212,8 +216,8 @@ async fn replay(
             request = request.header(name, value);
         }
     }
-    for credential in &credentials {
-        request = request.header(credential.header, &credential.value);
+    for credential in credentials.iter().filter(|c| c.place == Place::Header) {
+        request = request.header(&credential.name, &credential.value);
     }
     let request = request
         .header(header::USER_AGENT, "gate-server deliveries replay")

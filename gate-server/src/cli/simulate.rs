@@ -1,15 +1,23 @@
 //! `gate-server simulate <Source> <door> <payload-file>`: run the configured
 //! door's real source and group mapping on a payload file and print what it
-//! makes of it, without an HTTP request. Credentials are computed from the
-//! door's own settings (see `credentials.rs`), so a signed door needs no
-//! hand-made signature. Nothing is sent unless `--send`.
+//! makes of it, without an HTTP request. The source signs the request itself
+//! (`Source::sign`, with the door's own secrets; see `credentials.rs`), so a
+//! signed door needs no hand-made signature, whatever the source. Nothing is
+//! sent unless `--send` (to the door's sinks) or `--url` (the signed request
+//! to a running gateway, whose answer is printed).
+
+use std::time::Duration;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures_util::future::join_all;
-use gate_core::{Action, ActionStatus, BuiltSink, Envelope, Registry, Request};
+use gate_conduit::http::Client;
+use gate_core::{
+    Action, ActionStatus, BuiltSink, Credential, DynSource, Envelope, Place, Registry, Request,
+};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
@@ -32,7 +40,8 @@ pub struct SimulateArgs {
     pub door: String,
     /// The request body, sent as is (JSON, or a form for form-encoded hooks).
     pub payload: PathBuf,
-    /// The event name; GitHub needs it (sent as X-GitHub-Event).
+    /// The event name, for sources that read it from a header (GitHub's
+    /// X-GitHub-Event, Gitea's X-Gitea-Event...): they need it.
     #[arg(long)]
     pub event: Option<String>,
     /// An extra request header, `Name: value`; replaces a computed one.
@@ -45,8 +54,13 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub unsigned: bool,
     /// Deliver to the door's sinks and print the actions.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "url")]
     pub send: bool,
+    /// Post the signed request to the running gateway at this base URL
+    /// (e.g. `http://127.0.0.1:8080`) and print its answer: exit 0 when it
+    /// accepts, 1 when it refuses (4xx), 3 otherwise.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     /// TOML configuration file; the embedded default when absent.
     #[arg(long, short, env = "GATE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -54,19 +68,25 @@ pub struct SimulateArgs {
 
 /// Run the command; prints one JSON document on stdout.
 pub async fn run(args: SimulateArgs) -> ExitCode {
-    match simulate(&args).await {
-        Ok(outcome) => {
-            super::stdout::line(pretty(&outcome.report));
-            ExitCode::from(outcome.code)
-        }
+    let (report, code) = outcome(&args).await;
+    if let Some(report) = report {
+        super::stdout::line(pretty(&report));
+    }
+    ExitCode::from(code)
+}
+
+/// The JSON document `run` prints (none after a usage error) and the exit
+/// status; messages for the operator go to stderr.
+pub async fn outcome(args: &SimulateArgs) -> (Option<Value>, u8) {
+    match simulate(args).await {
+        Ok(outcome) => (Some(outcome.report), outcome.code),
         Err(Failure::Usage(message)) => {
             eprintln!("error: {message}");
-            ExitCode::from(EXIT_USAGE)
+            (None, EXIT_USAGE)
         }
         Err(Failure::Rejected { report, summary }) => {
-            super::stdout::line(pretty(&report));
             eprintln!("rejected: {summary}");
-            ExitCode::from(EXIT_REJECTED)
+            (Some(report), EXIT_REJECTED)
         }
     }
 }
@@ -94,30 +114,29 @@ async fn simulate(args: &SimulateArgs) -> Result<Outcome, Failure> {
     let registry = crate::registry().map_err(|e| usage(e.to_string()))?;
     let kind = args.source.as_str();
     let door_name = args.door.as_str();
-    let mut table = door_table(&config, kind, door_name)?;
-    let sink_names = door_sinks(&config, kind, &mut table)?;
+    let table = door_table(&config, kind, door_name)?;
+    let sink_names = door_sinks(&config, kind, &table)?;
     let location = format!("sources.{kind}.doors.{door_name}");
 
+    let source = credentials::source(&registry, kind).map_err(usage)?;
+    let door = source
+        .open_door(door_name, credentials::source_table(table), &location)
+        .map_err(|e| usage(e.to_string()))?;
     let mut credentials = if args.unsigned {
         Vec::new()
     } else {
-        credentials::for_door(kind, &table, &body).map_err(|e| usage(format!("{location}: {e}")))?
+        source.sign(&door, &body)
     };
-    let source = registry.source(kind).ok_or_else(|| {
-        usage(format!(
-            "source {kind} is not linked into this build (linked: {})",
-            registry.source_kinds().join(", ")
-        ))
-    })?;
-    let door = source
-        .open_door(door_name, table, &location)
-        .map_err(|e| usage(e.to_string()))?;
-    let headers = request_headers(args, kind, &body, &mut credentials)?;
+    let headers = request_headers(args, source, &body, &mut credentials)?;
+    let query = credentials::with_query(args.query.as_deref(), &credentials);
+    if let Some(url) = &args.url {
+        return post(url, (kind, door_name), headers, query, body, &credentials).await;
+    }
 
     let request = Request {
         headers: &headers,
         body: &body,
-        query: args.query.as_deref(),
+        query: query.as_deref(),
         peer: Some(std::net::IpAddr::from([127, 0, 0, 1])),
     };
     let received = match source.receive(&request, &door).await {
@@ -213,7 +232,7 @@ fn door_table(config: &Config, kind: &str, door: &str) -> Result<toml::Table, Fa
             none_if_empty(&kinds)
         )));
     };
-    let mut table = section
+    section
         .doors
         .get(door)
         .or_else(|| section.doors.get(crate::gateway::WILDCARD_DOOR))
@@ -224,12 +243,7 @@ fn door_table(config: &Config, kind: &str, door: &str) -> Result<toml::Table, Fa
                 "no door {door:?} for source {kind} (doors: {})",
                 none_if_empty(&doors)
             ))
-        })?;
-    // The gateway's own door keys; the source must not see them.
-    for key in ["rate_limit", "spooled_status"] {
-        table.remove(key);
-    }
-    Ok(table)
+        })
 }
 
 fn none_if_empty(names: &[&str]) -> String {
@@ -241,14 +255,9 @@ fn none_if_empty(names: &[&str]) -> String {
 }
 
 /// The door's sinks as the gateway picks them: the door's own, else its
-/// source's, else the server's defaults. `sinks` is removed from the table,
-/// which the source must not see.
-fn door_sinks(
-    config: &Config,
-    kind: &str,
-    table: &mut toml::Table,
-) -> Result<Vec<String>, Failure> {
-    match table.remove("sinks") {
+/// source's, else the server's defaults.
+fn door_sinks(config: &Config, kind: &str, table: &toml::Table) -> Result<Vec<String>, Failure> {
+    match table.get("sinks").cloned() {
         Some(value) => value
             .try_into::<Vec<String>>()
             .map_err(|_| usage("sinks must be a list of sink names")),
@@ -261,14 +270,14 @@ fn door_sinks(
     }
 }
 
-/// Content type from the body (JSON or a form), the computed credentials,
-/// GitHub's event and delivery headers, then the operator's `--header`s,
-/// which win.
+/// Content type from the body (JSON or a form), the source's event and
+/// delivery headers, the credentials it computed, then the operator's
+/// `--header`s, which win.
 fn request_headers(
     args: &SimulateArgs,
-    kind: &str,
+    source: &dyn DynSource,
     body: &[u8],
-    credentials: &mut Vec<credentials::Credential>,
+    credentials: &mut Vec<Credential>,
 ) -> Result<HeaderMap, Failure> {
     let mut headers = HeaderMap::new();
     let looks_json = body
@@ -281,23 +290,30 @@ fn request_headers(
         "application/x-www-form-urlencoded"
     };
     headers.insert("content-type", HeaderValue::from_static(content_type));
-    if kind == "GitHub" {
+    if let Some(name) = source.event_header() {
         let event = args
             .event
             .as_deref()
-            .or_else(|| header_given(args, "x-github-event"))
-            .ok_or_else(|| usage("GitHub needs --event (e.g. --event push)"))?;
-        insert(&mut headers, "x-github-event", event)?;
+            .or_else(|| header_given(args, name))
+            .ok_or_else(|| {
+                usage(format!(
+                    "{} needs --event (sent as {name}; e.g. --event push)",
+                    source.kind()
+                ))
+            })?;
+        insert(&mut headers, name, event)?;
+    }
+    if let Some(name) = source.delivery_header() {
         let delivery = format!(
             "simulate-{:x}",
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
         );
-        insert(&mut headers, "x-github-delivery", &delivery)?;
+        insert(&mut headers, name, &delivery)?;
     }
-    for credential in credentials.iter() {
-        insert(&mut headers, credential.header, &credential.value)?;
+    for credential in credentials.iter().filter(|c| c.place == Place::Header) {
+        insert(&mut headers, &credential.name, &credential.value)?;
     }
     for raw in &args.headers {
         let (name, value) = raw
@@ -305,7 +321,7 @@ fn request_headers(
             .ok_or_else(|| usage(format!("--header {raw:?}: expected NAME:VALUE")))?;
         let name = name.trim();
         // An operator's header replaces the computed credential of that name.
-        credentials.retain(|c| !c.header.eq_ignore_ascii_case(name));
+        credentials.retain(|c| !(c.place == Place::Header && c.name.eq_ignore_ascii_case(name)));
         insert(&mut headers, name, value.trim())?;
     }
     Ok(headers)
@@ -328,15 +344,79 @@ fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), Failur
 }
 
 /// The computed credentials, tokens masked (they are the secret itself).
-fn shown(credentials: &[credentials::Credential]) -> Value {
+fn shown(credentials: &[Credential]) -> Value {
     let map: serde_json::Map<String, Value> = credentials
         .iter()
-        .map(|c| {
-            let value = if c.secret { "set" } else { c.value.as_str() };
-            (c.header.to_owned(), Value::String(value.to_owned()))
-        })
+        .map(|c| (c.name.clone(), Value::String(c.shown().to_owned())))
         .collect();
     Value::Object(map)
+}
+
+/// How long `--url` waits for the gateway's answer.
+const POST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `--url`: the signed request to a running gateway; its answer decides the
+/// exit status.
+async fn post(
+    base: &str,
+    (kind, door): (&str, &str),
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Vec<u8>,
+    credentials: &[Credential],
+) -> Result<Outcome, Failure> {
+    let segment = |s: &str| {
+        form_urlencoded::byte_serialize(s.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let mut url = format!(
+        "{}/gate/{}/{}",
+        base.trim_end_matches('/'),
+        segment(kind),
+        segment(door)
+    );
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        url = format!("{url}?{query}");
+    }
+    let mut request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(&url);
+    if let Some(map) = request.headers_mut() {
+        *map = headers;
+    }
+    let request = request
+        .header(http::header::USER_AGENT, "gate-server simulate")
+        .body(Bytes::from(body))
+        .map_err(|e| usage(format!("cannot build the request: {e}")))?;
+    let client = Client::new().map_err(|e| usage(e.to_string()))?;
+    let answer = client
+        .send(request, POST_TIMEOUT)
+        .await
+        .map_err(|e| usage(format!("{url}: {e}")))?;
+    let status = answer.status;
+    let shown_url = url.split('?').next().unwrap_or_default().to_owned();
+    let report = json!({
+        "source": kind,
+        "door": door,
+        "url": shown_url,
+        "status": status.as_u16(),
+        "credentials": shown(credentials),
+        "answer": serde_json::from_slice::<Value>(&answer.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer.body).into_owned())),
+    });
+    if status.is_client_error() {
+        return Err(Failure::Rejected {
+            summary: format!("{} from {shown_url}", status.as_u16()),
+            report,
+        });
+    }
+    let code = if status.is_success() {
+        0
+    } else {
+        EXIT_DELIVERY_FAILED
+    };
+    Ok(Outcome { report, code })
 }
 
 /// Only the door's sinks are built: a simulation must not connect to

@@ -17,7 +17,7 @@ pub fn envelope_with_body(delivery: &str, raw: &str) -> Envelope {
             service: "GitHub".into(),
             project: "acme".into(),
             group: "ci".into(),
-            raw_content: serde_json::value::RawValue::from_string(raw.into()).expect("json"),
+            raw_content: gate_core::RawContent::from_string(raw.into()).expect("json"),
             kind: "push".into(),
             text: "t".into(),
             link: String::new(),

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use common::amqp::count_ids;
 use common::{github_headers, github_signature, payload, unique, Running, AMQP_URL};
 use http::StatusCode;
-use lapin::options::{
-    ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use lapin::Channel;
 
@@ -52,27 +50,8 @@ fn config(exchange: &str, spool: &std::path::Path) -> String {
 async fn consumer_queue(channel: &Channel, exchange: &str) -> String {
     common::amqp::declare_exchange(channel, exchange).await;
     let queue = format!("{exchange}.q");
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
+    gate_testkit::load::declare_bound_queue(channel, &queue, FieldTable::default(), exchange, "#")
+        .await;
     queue
 }
 

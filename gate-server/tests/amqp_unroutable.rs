@@ -14,12 +14,11 @@ use std::sync::Arc;
 
 use common::amqp::count_ids;
 use common::{unique, Running, AMQP_URL};
+use gate_testkit::load::{declare_bound_queue, declare_topic_exchange};
 use http::StatusCode;
-use lapin::options::{
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
-use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{Channel, ExchangeKind};
+use lapin::options::QueueDeleteOptions;
+use lapin::types::FieldTable;
+use lapin::Channel;
 
 const SENDERS: usize = 8;
 const PER_SENDER: usize = 50;
@@ -211,46 +210,10 @@ fn ids(counts: &BTreeMap<String, usize>) -> BTreeSet<&String> {
 /// The exchange as the mode has it and a durable queue bound to `bound.#`
 /// only, declared before the load as a consumer would.
 async fn consumer_queue(channel: &Channel, exchange: &str, mode: Exchange) -> String {
-    let mut arguments = FieldTable::default();
-    if mode == Exchange::WithAlternate {
-        arguments.insert(
-            "alternate-exchange".into(),
-            AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
-        );
-    }
-    channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            arguments,
-        )
-        .await
-        .expect("exchange");
+    let alternate = format!("{exchange}.unroutable");
+    let alternate = (mode == Exchange::WithAlternate).then_some(alternate.as_str());
+    declare_topic_exchange(channel, exchange, alternate).await;
     let queue = format!("{exchange}.q");
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "bound.#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
+    declare_bound_queue(channel, &queue, FieldTable::default(), exchange, "bound.#").await;
     queue
 }

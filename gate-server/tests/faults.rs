@@ -15,7 +15,6 @@ use common::broker::PrivateBroker;
 use common::process::{free_addr, GateProcess};
 use common::{github_headers, github_signature, payload, post_to, unique};
 use http::StatusCode;
-use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 
@@ -58,27 +57,8 @@ async fn durable_queue(url: &str, exchange: &str) -> String {
     let channel = connection.create_channel().await.expect("channel");
     common::amqp::declare_exchange(&channel, exchange).await;
     let queue = format!("{exchange}.q");
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
+    gate_testkit::load::declare_bound_queue(&channel, &queue, FieldTable::default(), exchange, "#")
+        .await;
     let _ = connection.close(200, "declared".into()).await;
     queue
 }

@@ -8,12 +8,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use gate_core::sink_kit::{check_sink, SinkUnderTest};
 use gate_sink_amqp::{AmqpConfig, AmqpSinkFactory};
-use lapin::options::{
-    BasicGetOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
-};
-use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use gate_testkit::load::{declare_bound_queue, declare_topic_exchange};
+use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection, ConnectionProperties};
 
 const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 /// Nothing listens there.
@@ -40,45 +38,10 @@ impl Broker {
             .await
             .expect("RabbitMQ must run on 127.0.0.1:5672 (guest/guest) for this test");
         let channel = connection.create_channel().await.expect("channel");
-        let mut arguments = FieldTable::default();
-        arguments.insert(
-            "alternate-exchange".into(),
-            AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
-        );
-        channel
-            .exchange_declare(
-                exchange.as_str().into(),
-                ExchangeKind::Topic,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..ExchangeDeclareOptions::default()
-                },
-                arguments,
-            )
-            .await
-            .expect("exchange");
+        let alternate = format!("{exchange}.unroutable");
+        declare_topic_exchange(&channel, &exchange, Some(&alternate)).await;
         let queue = format!("{exchange}.q");
-        channel
-            .queue_declare(
-                queue.as_str().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("queue");
-        channel
-            .queue_bind(
-                queue.as_str().into(),
-                exchange.as_str().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind");
+        declare_bound_queue(&channel, &queue, FieldTable::default(), &exchange, "#").await;
         Self {
             exchange,
             queue,

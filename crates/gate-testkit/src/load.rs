@@ -14,8 +14,8 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
 };
-use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 /// Declares the durable topic `exchange` and a durable `queue` (with its
 /// `arguments`, e.g. a length bound) bound to every routing key, so every
@@ -25,19 +25,41 @@ pub async fn bind_counting_queue(url: &str, exchange: &str, queue: &str, argumen
         .await
         .expect("broker");
     let channel = connection.create_channel().await.expect("channel");
+    declare_topic_exchange(&channel, exchange, None).await;
+    declare_bound_queue(&channel, queue, arguments, exchange, "#").await;
+    let _ = connection.close(200, "declared".into()).await;
+}
+
+/// Declares the durable topic `exchange`, with `alternate` as its alternate
+/// exchange when given (as the AMQP sink declares it by default).
+pub async fn declare_topic_exchange(channel: &Channel, exchange: &str, alternate: Option<&str>) {
+    let mut arguments = FieldTable::default();
+    if let Some(alternate) = alternate {
+        arguments.insert(
+            "alternate-exchange".into(),
+            AMQPValue::LongString(LongString::from(alternate)),
+        );
+    }
     let durable = ExchangeDeclareOptions {
         durable: true,
         ..Default::default()
     };
     channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
+        .exchange_declare(exchange.into(), ExchangeKind::Topic, durable, arguments)
         .await
         .expect("exchange");
+}
+
+/// Declares the durable `queue` (with its `arguments`: a type, a bound) and
+/// binds it to `exchange` with `binding_key`, before the load, as a
+/// consumer would.
+pub async fn declare_bound_queue(
+    channel: &Channel,
+    queue: &str,
+    arguments: FieldTable,
+    exchange: &str,
+    binding_key: &str,
+) {
     let durable = QueueDeclareOptions {
         durable: true,
         ..Default::default()
@@ -50,13 +72,12 @@ pub async fn bind_counting_queue(url: &str, exchange: &str, queue: &str, argumen
         .queue_bind(
             queue.into(),
             exchange.into(),
-            "#".into(),
+            binding_key.into(),
             QueueBindOptions::default(),
             FieldTable::default(),
         )
         .await
         .expect("bind");
-    let _ = connection.close(200, "declared".into()).await;
 }
 
 /// What reached a counting queue.

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
-    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeleteOptions, QueueBindOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{Channel, Connection, ConnectionProperties};
 
 use super::AMQP_URL;
 
@@ -26,18 +26,7 @@ pub async fn connect() -> Connection {
 }
 
 pub async fn declare_exchange(channel: &Channel, exchange: &str) {
-    channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .expect("declare exchange");
+    gate_testkit::load::declare_topic_exchange(channel, exchange, None).await;
 }
 
 impl Consumer {
@@ -137,55 +126,21 @@ pub async fn cleanup(exchange: &str) {
 /// exchange) and a durable quorum queue bound to it with `#`: what a
 /// consumer has on a node or cluster before the load. Returns the queue.
 pub async fn quorum_queue(url: &str, exchange: &str) -> String {
+    use gate_testkit::load::{declare_bound_queue, declare_topic_exchange};
     use lapin::types::{AMQPValue, LongString};
     let connection = Connection::connect(url, ConnectionProperties::default())
         .await
         .expect("connect to the broker");
     let channel = connection.create_channel().await.expect("channel");
-    let mut arguments = FieldTable::default();
-    arguments.insert(
-        "alternate-exchange".into(),
-        AMQPValue::LongString(LongString::from(format!("{exchange}.unroutable"))),
-    );
-    channel
-        .exchange_declare(
-            exchange.into(),
-            ExchangeKind::Topic,
-            ExchangeDeclareOptions {
-                durable: true,
-                ..ExchangeDeclareOptions::default()
-            },
-            arguments,
-        )
-        .await
-        .expect("exchange");
+    let alternate = format!("{exchange}.unroutable");
+    declare_topic_exchange(&channel, exchange, Some(&alternate)).await;
     let queue = format!("{exchange}.q");
     let mut quorum = FieldTable::default();
     quorum.insert(
         "x-queue-type".into(),
         AMQPValue::LongString(LongString::from("quorum")),
     );
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            quorum,
-        )
-        .await
-        .expect("quorum queue");
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            exchange.into(),
-            "#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
+    declare_bound_queue(&channel, &queue, quorum, exchange, "#").await;
     let _ = connection.close(200, "declared".into()).await;
     queue
 }

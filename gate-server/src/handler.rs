@@ -18,7 +18,7 @@ use crate::body::{self, BodyError};
 use crate::dedup::{Begin, Claim};
 use crate::deliveries::{kept_body, redacted_headers, redacted_query, Delivery};
 use crate::gateway::{DoorEntry, DoorMatch, Gateway, WILDCARD_DOOR};
-use crate::identity::{event_id, notification_id, EventId};
+use crate::identity::{envelopes, event_id, EventId};
 use crate::report::ActionsReport;
 use crate::request_id;
 use crate::respond::{self, Body};
@@ -260,20 +260,14 @@ where
     // the reservation stays until the answer.
     drop(bytes);
     let created = unix_now();
-    let count = received.notifications.len();
-    let envelopes: Vec<Envelope> = received
-        .notifications
-        .into_iter()
-        .enumerate()
-        .map(|(index, notification)| Envelope {
-            delivery: notification_id(&delivery, index, count),
-            source: kind.to_owned(),
-            door: door_name.to_owned(),
-            event: received.event.clone(),
-            received_at: created,
-            notification,
-        })
-        .collect();
+    let envelopes = envelopes(
+        received.notifications,
+        &delivery,
+        kind,
+        door_name,
+        &received.event,
+        created,
+    );
     let state = gateway.state();
     let claim = if deduplicated {
         match state.dedup.begin(&delivery).await {

@@ -7,6 +7,7 @@
 //! notification without an identity is published every time.
 
 use gate_core::signature::body_digest;
+use gate_core::{Envelope, Notification};
 use http::HeaderMap;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -52,6 +53,31 @@ pub fn notification_id(event: &str, index: usize, count: usize) -> String {
     } else {
         event.to_owned()
     }
+}
+
+/// One envelope per notification of the event `event_id`, each under its
+/// own [`notification_id`]: what the gate and `simulate --send` deliver.
+pub fn envelopes(
+    notifications: Vec<Notification>,
+    event_id: &str,
+    source: &str,
+    door: &str,
+    event: &str,
+    received_at: u64,
+) -> Vec<Envelope> {
+    let count = notifications.len();
+    notifications
+        .into_iter()
+        .enumerate()
+        .map(|(index, notification)| Envelope {
+            delivery: notification_id(event_id, index, count),
+            source: source.to_owned(),
+            door: door.to_owned(),
+            event: event.to_owned(),
+            received_at,
+            notification,
+        })
+        .collect()
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, String> {

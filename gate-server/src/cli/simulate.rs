@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use super::credentials;
 use crate::config::{load_with_secrets, Config};
-use crate::identity::{event_id, notification_id};
+use crate::identity::{envelopes, event_id};
 
 /// Exit status when the source refuses the request.
 pub const EXIT_REJECTED: u8 = 1;
@@ -198,20 +198,14 @@ async fn simulate(args: &SimulateArgs) -> Result<Outcome, Failure> {
         let received_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let count = received.notifications.len();
-        let envelopes: Vec<Envelope> = received
-            .notifications
-            .into_iter()
-            .enumerate()
-            .map(|(index, notification)| Envelope {
-                delivery: notification_id(&delivery, index, count),
-                source: kind.to_owned(),
-                door: door_name.to_owned(),
-                event: received.event.clone(),
-                received_at,
-                notification,
-            })
-            .collect();
+        let envelopes = envelopes(
+            received.notifications,
+            &delivery,
+            kind,
+            door_name,
+            &received.event,
+            received_at,
+        );
         let actions = deliver(&sinks, &envelopes).await;
         if actions.iter().any(|a| a.status == ActionStatus::Failed) {
             code = EXIT_DELIVERY_FAILED;

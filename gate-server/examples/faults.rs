@@ -17,14 +17,15 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gate_testkit::broker::PrivateBroker;
-use gate_testkit::load::{bind_counting_queue, count_message_ids, http1_sender, Counted};
+use gate_testkit::load::{
+    bind_counting_queue, count_message_ids, http1_sender, Counted, GateProcess,
+};
 use http_body_util::{BodyExt, Full};
 use lapin::types::FieldTable;
 use tokio::io::AsyncWriteExt;
@@ -61,7 +62,7 @@ async fn main() -> std::process::ExitCode {
         .await
         .expect("broker");
     bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, FieldTable::default()).await;
-    let gate = Gate::start(&broker.url());
+    let gate = start_gate(&broker.url());
     let broker = Arc::new(broker);
     let started = Instant::now();
     let row = match fault.as_str() {
@@ -91,7 +92,12 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// Senders hang up after sending; the broker stops once mid-load.
-async fn hangup(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concurrency: u64) -> Row {
+async fn hangup(
+    gate: &GateProcess,
+    broker: &Arc<PrivateBroker>,
+    events: u64,
+    concurrency: u64,
+) -> Row {
     let next = Arc::new(AtomicU64::new(0));
     let senders: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -154,7 +160,12 @@ async fn hangup(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concurren
 }
 
 /// The same notification with no id, again and again.
-async fn identical(gate: &Gate, broker: &Arc<PrivateBroker>, events: u64, concurrency: u64) -> Row {
+async fn identical(
+    gate: &GateProcess,
+    broker: &Arc<PrivateBroker>,
+    events: u64,
+    concurrency: u64,
+) -> Row {
     let next = Arc::new(AtomicU64::new(0));
     let accepted = Arc::new(AtomicU64::new(0));
     let senders: Vec<_> = (0..concurrency)
@@ -258,59 +269,15 @@ async fn post(client: &mut Client, addr: SocketAddr, delivery: Option<&str>) -> 
     }
 }
 
-/// A gate-server process with a spool, delivering to the private broker.
-struct Gate {
-    addr: SocketAddr,
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-}
-
-impl Gate {
-    fn start(url: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("gate-faults-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let config = dir.join("gate.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 200\nretry_max_ms = 2000\n\
-                 [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 2000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
-                 [sources.Notification.doors.ops]\nsinks = [\"rabbit\"]\ninsecure_no_auth = true\n",
-                spool = dir.join("spool.redb").display().to_string(),
-            ),
-        )
-        .expect("config");
-        let addr: SocketAddr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr")
-        };
-        let binary = std::env::var("GATE_SERVER_BIN")
-            .unwrap_or_else(|_| "target/release/gate-server".into());
-        let child = Command::new(&binary)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("GATE__SERVER__LISTEN", addr.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("gate.log")).expect("log"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "gate-server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { addr, child, dir }
-    }
-}
-
-impl Drop for Gate {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The gate of this suite: one open native door publishing to the private
+/// broker.
+fn start_gate(url: &str) -> GateProcess {
+    let dir = std::env::temp_dir().join(format!("gate-faults-{}", std::process::id()));
+    let config = format!(
+        "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 200\nretry_max_ms = 2000\n\
+         [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 2000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
+         [sources.Notification.doors.ops]\nsinks = [\"rabbit\"]\ninsecure_no_auth = true\n",
+        spool = dir.join("spool.redb").display().to_string(),
+    );
+    GateProcess::start(&dir, &config)
 }

@@ -7,15 +7,15 @@
 //! cargo build --release -p gate-server
 //! cargo run --release -p gate-server --example soak -- [EVENTS] [RESTARTS] [CONCURRENCY]
 
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gate_testkit::broker::PrivateBroker;
-use gate_testkit::load::{bind_counting_queue, count_message_ids, http1_sender, Counted};
+use gate_testkit::load::{
+    bind_counting_queue, count_message_ids, http1_sender, Counted, GateProcess,
+};
 use http_body_util::{BodyExt, Full};
 use lapin::types::FieldTable;
 
@@ -49,41 +49,15 @@ async fn main() -> std::process::ExitCode {
     bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, FieldTable::default()).await;
 
     let dir = std::env::temp_dir().join(format!("gate-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let config = dir.join("gate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 200\nretry_max_ms = 2000\n\
-             [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 2000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
-             [sources.GitHub.doors.acme]\nsinks = [\"rabbit\"]\nsecrets = [\"{SECRET}\"]\n",
-            spool = dir.join("spool.redb").display().to_string(),
-            url = broker.url()
-        ),
-    )
-    .expect("config");
-    let addr: SocketAddr = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr")
-    };
-    let binary =
-        std::env::var("GATE_SERVER_BIN").unwrap_or_else(|_| "target/release/gate-server".into());
-    let mut gate = Command::new(&binary)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("GATE__SERVER__LISTEN", addr.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("gate.log")).expect("log"))
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {binary} (build it with `cargo build --release -p gate-server`): {e}"
-            )
-        });
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let config = format!(
+        "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 200\nretry_max_ms = 2000\n\
+         [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 2000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
+         [sources.GitHub.doors.acme]\nsinks = [\"rabbit\"]\nsecrets = [\"{SECRET}\"]\n",
+        spool = dir.join("spool.redb").display().to_string(),
+        url = broker.url()
+    );
+    let gate = GateProcess::start(&dir, &config);
+    let addr = gate.addr;
 
     let body = Bytes::from(
         std::fs::read("payloads/github/push-three-commits.json")
@@ -183,9 +157,7 @@ async fn main() -> std::process::ExitCode {
         delivered.len(),
         sending.as_secs_f64()
     );
-    let _ = gate.kill();
-    let _ = gate.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(gate);
     if lost == 0 && accepted == events {
         std::process::ExitCode::SUCCESS
     } else {

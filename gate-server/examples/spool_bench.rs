@@ -15,14 +15,13 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gate_testkit::broker::PrivateBroker;
-use gate_testkit::load::{bind_counting_queue, http1_sender};
+use gate_testkit::load::{bind_counting_queue, http1_sender, GateProcess};
 use http_body_util::{BodyExt, Full};
 use lapin::types::{AMQPValue, FieldTable};
 
@@ -191,41 +190,17 @@ async fn main() -> std::process::ExitCode {
     bind_counting_queue(&broker.url(), EXCHANGE, QUEUE, bounded).await;
 
     let dir = std::env::temp_dir().join(format!("gate-spool-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
     let spool_path = dir.join("spool.redb");
-    let config = dir.join("gate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 100\nretry_max_ms = 500\n\
-             [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 5000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
-             [sources.GitHub.doors.bench]\nsinks = [\"rabbit\"]\nsecrets = [\"{SECRET}\"]\n",
-            spool = spool_path.display().to_string(),
-            url = broker.url()
-        ),
-    )
-    .expect("config");
-    let addr: SocketAddr = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr")
-    };
-    let binary =
-        std::env::var("GATE_SERVER_BIN").unwrap_or_else(|_| "target/release/gate-server".into());
-    let mut gate = Command::new(&binary)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("GATE__SERVER__LISTEN", addr.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("gate.log")).expect("log"))
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {binary} (cargo build --release -p gate-server): {e}")
-        });
-    let pid = gate.id();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let config = format!(
+        "[server]\ndelivery_deadline_ms = 3000\n[spool]\npath = {spool:?}\nretry_initial_ms = 100\nretry_max_ms = 500\n\
+         [sinks.rabbit]\nkind = \"amqp\"\nurl = \"{url}\"\nexchange = \"{EXCHANGE}\"\nconfirm_timeout_ms = 5000\nconnect_timeout_ms = 500\nreconnect_interval_ms = 200\n\
+         [sources.GitHub.doors.bench]\nsinks = [\"rabbit\"]\nsecrets = [\"{SECRET}\"]\n",
+        spool = spool_path.display().to_string(),
+        url = broker.url()
+    );
+    let gate = GateProcess::start(&dir, &config);
+    let addr = gate.addr;
+    let pid = gate.pid();
     let body = Bytes::from(std::fs::read(BODY).expect("run from the repository root"));
     let payload_bytes = body.len() as u64;
     let load = Arc::new(Load {
@@ -333,8 +308,6 @@ async fn main() -> std::process::ExitCode {
         hwm_end,
         file_full as f64 / (depth_full.max(1) * payload_bytes) as f64
     );
-    let _ = gate.kill();
-    let _ = gate.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(gate);
     std::process::ExitCode::SUCCESS
 }

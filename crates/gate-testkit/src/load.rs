@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -142,5 +144,71 @@ pub async fn http1_sender(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A `gate-server serve` process for a load run: `GATE_SERVER_BIN`, else the
+/// release binary, on a free loopback port, with `config` written to
+/// `dir/gate.toml` and its log in `dir/gate.log`. Killed, and `dir`
+/// removed, when dropped.
+#[derive(Debug)]
+pub struct GateProcess {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl GateProcess {
+    /// Starts it and waits (at most 20 s) until it listens.
+    pub fn start(dir: &Path, config: &str) -> Self {
+        std::fs::create_dir_all(dir).expect("dir");
+        let config_path = dir.join("gate.toml");
+        std::fs::write(&config_path, config).expect("config");
+        let addr: SocketAddr = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr")
+        };
+        let binary = std::env::var("GATE_SERVER_BIN")
+            .unwrap_or_else(|_| "target/release/gate-server".into());
+        let child = Command::new(&binary)
+            .args(["serve", "--config"])
+            .arg(&config_path)
+            .env("GATE__SERVER__LISTEN", addr.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("gate.log")).expect("log"))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {binary} (build it with `cargo build --release -p gate-server`): {e}"
+                )
+            });
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "gate-server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            addr,
+            child,
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// The process id, for reading its memory in /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for GateProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -40,9 +40,12 @@ fn sink(path: &std::path::Path) -> Arc<dyn Sink> {
 }
 
 fn deliveries_in(path: &std::path::Path) -> Vec<String> {
+    // Only whole lines: a line without its newline is a group the writer is
+    // still writing (not answered yet), which a concurrent reader may see.
     std::fs::read_to_string(path)
         .expect("readable")
-        .lines()
+        .split_inclusive('\n')
+        .filter_map(|line| line.strip_suffix('\n'))
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).expect("whole json line");
             value["delivery"].as_str().expect("delivery").to_owned()
